@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "mreg",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mreg", targets: ["mreg"]),
+        .library(name: "MregCore", targets: ["MregCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // The system zlib, through a module map and a shim header (deflateInit/inflateInit are macros).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        // Linux system calls that Glibc's Swift overlay does not import (renameat2).
+        .systemLibrary(name: "CMregSys"),
+        // The registry: store, refs, history, gates, metrics. Knows nothing of argument parsing.
+        .target(
+            name: "MregCore",
+            dependencies: [
+                "CZlib",
+                "CMregSys",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The thin command-line front end.
+        .executableTarget(
+            name: "mreg",
+            dependencies: [
+                "MregCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Test support: temporary registries, fixture trees, running the built binary.
+        .target(
+            name: "_MregTestSupport",
+            dependencies: ["MregCore"],
+            path: "Sources/_MregTestSupport"
+        ),
+        .testTarget(
+            name: "MregCoreTests",
+            dependencies: ["MregCore", "_MregTestSupport"]
+        ),
+        .testTarget(
+            name: "MregEndToEndTests",
+            dependencies: ["MregCore", "_MregTestSupport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

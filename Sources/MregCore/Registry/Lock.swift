@@ -1,0 +1,130 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A lock file created exclusively (`<ref>.lock`, as git does), holding the holder's pid, host and
+/// time so that a waiter can say who holds it.
+///
+/// Waiters retry with exponential back-off up to a bounded time (`MREG_LOCK_TIMEOUT` seconds,
+/// default 10), then fail with an error naming the lock and its holder. A lock left by a process
+/// that no longer runs on this host is reported as stale, with how to clear it. Readers never lock.
+final class LockFile {
+    let path: String
+    private var held = false
+
+    private init(path: String) { self.path = path }
+
+    /// Takes the lock or throws `MregError` (exit 1) after the timeout.
+    static func acquire(_ path: String, timeout: Double? = nil) throws -> LockFile {
+        let limit = timeout ?? Double(Sys.environment("MREG_LOCK_TIMEOUT") ?? "") ?? 10
+        let lock = LockFile(path: path)
+        var delayMicros: UInt32 = 1_000
+        var waited = 0.0
+        let content = Array("pid \(Sys.pid)\nhost \(Sys.hostname())\nsince \(Clock.nowISO())\n".utf8)
+        while true {
+            do {
+                let fd = try Sys.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+                defer { Sys.close(fd) }
+                lock.held = true
+                do {
+                    try Sys.writeAll(fd, content, path: path)
+                } catch {
+                    lock.release()
+                    throw error
+                }
+                return lock
+            } catch let f as Sys.Failure where f.errno == EEXIST {
+                if waited >= limit { throw timeoutError(path, waited: limit) }
+                // Jitter keeps many waiters from waking in step.
+                let sleep = delayMicros / 2 + UInt32.random(in: 0...(delayMicros / 2))
+                usleep(sleep)
+                waited += Double(sleep) / 1e6
+                delayMicros = min(delayMicros * 2, 100_000)
+            } catch let f as Sys.Failure {
+                throw MregError.io("cannot create lock \(path): \(f.reason)")
+            }
+        }
+    }
+
+    /// Removes the lock file. Safe to call twice.
+    func release() {
+        guard held else { return }
+        held = false
+        try? Sys.unlink(path)
+    }
+
+    deinit { release() }
+
+    struct Holder {
+        var pid: Int32?
+        var host: String?
+        var since: String?
+    }
+
+    static func holder(of path: String) -> Holder? {
+        guard let bytes = try? Sys.readFile(path, limit: 4096) else { return nil }
+        var h = Holder()
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            switch parts[0] {
+            case "pid": h.pid = Int32(parts[1])
+            case "host": h.host = parts[1]
+            case "since": h.since = parts[1]
+            default: break
+            }
+        }
+        return h
+    }
+
+    private static func timeoutError(_ path: String, waited: Double) -> MregError {
+        guard let h = holder(of: path), let pid = h.pid else {
+            return MregError.io("timed out after \(Int(waited))s waiting for lock \(path); if no mreg process is running, remove it")
+        }
+        let host = h.host ?? "unknown host"
+        let since = h.since.map { " since \($0)" } ?? ""
+        if host == Sys.hostname() && !Sys.processAlive(pid) {
+            return MregError.io("lock \(path) is stale: held by pid \(pid) on \(host)\(since), which is no longer running; remove \(path) and retry (see docs/operations.md)")
+        }
+        return MregError.io("timed out after \(Int(waited))s waiting for lock \(path), held by pid \(pid) on \(host)\(since); retry later, or if that process is gone remove the lock (see docs/operations.md)")
+    }
+}
+
+/// A whole-registry advisory lock (`flock` on `<registry>/gc.lock`): commands that write objects
+/// hold it shared, `gc` holds it exclusively, so `gc` never removes an object that a running
+/// `register` has written but not yet referenced. Released by the kernel if the process dies.
+final class RegistryLock {
+    private let fd: Int32
+
+    private init(fd: Int32) { self.fd = fd }
+
+    static func shared(_ registry: String) throws -> RegistryLock { try take(registry, LOCK_SH) }
+    static func exclusive(_ registry: String) throws -> RegistryLock { try take(registry, LOCK_EX) }
+
+    private static func take(_ registry: String, _ mode: Int32) throws -> RegistryLock {
+        let path = registry + "/gc.lock"
+        let fd = try Sys.open(path, O_RDWR | O_CREAT, 0o644)
+        let limit = Double(Sys.environment("MREG_LOCK_TIMEOUT") ?? "") ?? 10
+        var waited = 0.0
+        var delay: UInt32 = 1_000
+        while flock(fd, mode | LOCK_NB) != 0 {
+            let e = errno
+            if e == EINTR { continue }
+            guard e == EWOULDBLOCK else {
+                Sys.close(fd)
+                throw MregError.io("cannot lock \(path): \(String(cString: strerror(e)))")
+            }
+            if waited >= limit {
+                Sys.close(fd)
+                let what = mode == LOCK_EX ? "other mreg commands are writing" : "mreg gc is running"
+                throw MregError.io("timed out after \(Int(limit))s waiting for \(path): \(what); retry later")
+            }
+            usleep(delay)
+            waited += Double(delay) / 1e6
+            delay = min(delay * 2, 100_000)
+        }
+        return RegistryLock(fd: fd)
+    }
+
+    deinit { Sys.close(fd) }
+}

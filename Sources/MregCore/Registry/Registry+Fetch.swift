@@ -1,0 +1,143 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CMregSys
+
+public struct FetchResult: Sendable {
+    public var version: ResolvedVersion
+    public var files: Int
+    public var bytes: UInt64
+    public var out: String
+}
+
+extension Registry {
+    /// Writes a version's artifacts into `out`, verified and atomically.
+    ///
+    /// The tree is built in a new temporary directory beside `out` through directory handles
+    /// opened with `O_NOFOLLOW` (so no symbolic link is ever followed and nothing is written outside
+    /// it), every file's hash is verified while it is written, everything is fsynced, and only then
+    /// is the directory renamed into place. `out` must not exist, be an empty directory, or (with
+    /// `force`) a directory whose old contents are swapped out atomically and then removed.
+    public func fetch(_ ref: VersionRef, out: String, force: Bool, progress: ProgressReporter? = nil) throws -> FetchResult {
+        var outPath = out
+        while outPath.count > 1 && outPath.hasSuffix("/") { outPath.removeLast() }
+        let (parent, leaf) = Self.split(outPath)
+        guard leaf != "." && leaf != ".." && !leaf.isEmpty else { throw MregError.invalid("--out \(out): name a directory to create") }
+        guard Sys.isDirectory(parent) else { throw MregError.invalid("--out \(out): the parent directory \(parent) does not exist") }
+        if let realParent = Sys.realpath(parent) {
+            let target = realParent == "/" ? "/" + leaf : realParent + "/" + leaf
+            if target == root || target.hasPrefix(root + "/") || root.hasPrefix(target + "/") {
+                throw MregError.invalid("--out \(out) is inside the registry \(root) (or contains it); fetch somewhere else")
+            }
+        }
+        var existing = false
+        if let st = Sys.linkStatus(outPath) {
+            switch st.st_mode & S_IFMT {
+            case S_IFLNK: throw MregError.invalid("--out \(out) is a symbolic link; fetch never follows links: give the real directory")
+            case S_IFDIR:
+                existing = true
+                let empty = (try? Sys.listDirectory(outPath).isEmpty) ?? false
+                if !empty && !force { throw MregError.invalid("--out \(out) exists and is not empty; use --force to replace its contents") }
+            default: throw MregError.invalid("--out \(out) exists and is not a directory")
+            }
+        }
+
+        let version = try resolve(ref)
+        let record = try record(of: version)
+
+        let tmpName = ".\(leaf).mreg-fetch-\(Sys.pid)-\(UInt32.random(in: 0...UInt32.max))"
+        let tmpPath = parent == "/" ? "/" + tmpName : parent + "/" + tmpName
+        do { try Sys.mkdir(tmpPath, 0o700) } catch let f as Sys.Failure {
+            throw MregError.io("cannot create \(tmpPath) beside --out: \(f.reason)")
+        }
+        var committed = false
+        defer { if !committed { Self.removeTree(tmpPath) } }
+
+        let rootFD = try Sys.open(tmpPath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+        var dirFDs: [String: Int32] = ["": rootFD]
+        defer { for fd in dirFDs.values { Sys.close(fd) } }
+
+        func directoryFD(_ rel: String) throws -> Int32 {
+            if let fd = dirFDs[rel] { return fd }
+            let (p, name) = Self.split(rel)
+            let parentFD = try directoryFD(p == "." ? "" : p)
+            if mkdirat(parentFD, name, 0o755) != 0 && errno != EEXIST {
+                throw MregError.io("\(tmpPath)/\(rel): mkdir failed: \(String(cString: strerror(errno)))")
+            }
+            let fd = try Sys.openAt(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, displayPath: tmpPath + "/" + rel)
+            dirFDs[rel] = fd
+            return fd
+        }
+
+        progress?.start(total: record.totalSize, what: "fetch \(version.name)")
+        var bytes: UInt64 = 0
+        for a in record.artifacts {
+            guard ArtifactPath.isSafe(a.path) else { throw MregError.corrupt("\(version.name): unsafe artifact path \(ModelName.show(a.path))") }
+            let (dir, name) = Self.split(a.path)
+            let dfd = try directoryFD(dir == "." ? "" : dir)
+            let display = tmpPath + "/" + a.path
+            let fd: Int32
+            do {
+                fd = try Sys.openAt(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600, displayPath: display)
+            } catch let f as Sys.Failure {
+                throw MregError.corrupt("\(version.name): cannot create artifact \(a.path): \(f.reason)")
+            }
+            defer { Sys.close(fd) }
+            let info = try store.stream(a.object) { chunk in
+                try Sys.writeAll(fd, chunk, path: display)
+                progress?.advance(by: UInt64(chunk.count))
+            }
+            guard info.size == a.size else {
+                throw MregError.corrupt("\(version.name): artifact \(a.path) is \(info.size) bytes, its record says \(a.size)")
+            }
+            _ = fchmod(fd, a.executable ? 0o755 : 0o644)
+            try Sys.fsync(fd, path: display)
+            bytes += info.size
+        }
+        progress?.finish()
+        for fd in dirFDs.values { try Sys.fsync(fd, path: tmpPath) }
+        _ = chmod(tmpPath, 0o755)
+
+        if existing && force {
+            // Swap the finished tree with the old one in one step, then remove the old one.
+            guard Self.exchange(tmpPath, outPath) else {
+                throw MregError.io("--out \(out): cannot replace atomically: \(String(cString: strerror(errno)))")
+            }
+            committed = true
+            try Sys.fsyncDirectory(parent)
+            Self.removeTree(tmpPath)
+        } else {
+            do { try Sys.rename(tmpPath, outPath) } catch let f as Sys.Failure {
+                if f.errno == ENOTEMPTY || f.errno == EEXIST {
+                    throw MregError.conflict("--out \(out) was filled by something else during the fetch; nothing was changed")
+                }
+                throw MregError.io("--out \(out): rename failed: \(f.reason)")
+            }
+            committed = true
+            try Sys.fsyncDirectory(parent)
+        }
+        return FetchResult(version: version, files: record.artifacts.count, bytes: bytes, out: outPath)
+    }
+
+    /// `("a/b", "c")` for `"a/b/c"`, `(".", "c")` for `"c"`, `("/", "c")` for `"/c"`.
+    static func split(_ path: String) -> (String, String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let dir = slash == path.startIndex ? "/" : String(path[..<slash])
+        return (dir, String(path[path.index(after: slash)...]))
+    }
+
+    static func exchange(_ a: String, _ b: String) -> Bool {
+        mreg_rename_exchange(a, b) == 0
+    }
+
+    /// Removes a tree without following symbolic links.
+    static func removeTree(_ path: String) {
+        guard let st = Sys.linkStatus(path) else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            for name in (try? Sys.listDirectory(path)) ?? [] { removeTree(path + "/" + name) }
+            try? Sys.rmdir(path)
+        } else {
+            try? Sys.unlink(path)
+        }
+    }
+}

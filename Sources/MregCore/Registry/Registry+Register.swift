@@ -1,0 +1,224 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a user asks `register` to store.
+public struct RegisterRequest: Sendable {
+    public var model: ModelName
+    public var paths: [String]
+    public var metricsFile: String
+    public var paramsFile: String?
+    public var message: String
+    public var labels: [String]
+    public var data: [String]
+    public var codeRevision: String?
+
+    public init(model: ModelName, paths: [String], metricsFile: String, paramsFile: String? = nil, message: String = "",
+                labels: [String] = [], data: [String] = [], codeRevision: String? = nil) {
+        self.model = model
+        self.paths = paths
+        self.metricsFile = metricsFile
+        self.paramsFile = paramsFile
+        self.message = message
+        self.labels = labels
+        self.data = data
+        self.codeRevision = codeRevision
+    }
+}
+
+public struct RegisterResult: Sendable {
+    public var record: VersionRecord
+    public var recordID: ObjectID
+    /// Bytes of artifact content that were new to the store.
+    public var newBytes: UInt64
+    public var files: Int
+}
+
+extension Registry {
+    /// Stores the files and directories of `request` as the next version of the model.
+    ///
+    /// Everything the user gave is validated before anything is written. Objects are written
+    /// first (unreferenced objects are harmless and `gc` removes them); the version becomes visible
+    /// only when the history entry that registers it is committed by moving `HEAD`.
+    public func register(_ request: RegisterRequest, progress: ProgressReporter? = nil) throws -> RegisterResult {
+        // Validate everything first: nothing is written for bad input.
+        let metricsBytes = try readUserFile(request.metricsFile, what: "metrics file")
+        let metrics = try MetricManifest.parse(metricsBytes, path: request.metricsFile)
+        var params: JSON = .object([:])
+        var paramsBytes: [UInt8]?
+        if let pf = request.paramsFile {
+            let bytes = try readUserFile(pf, what: "params file")
+            let json = try UserFile.parse(bytes, path: pf, what: "params file")
+            guard case .object = json else { throw MregError.invalid("params file \(pf): expected an object of parameters, found \(json.typeName)") }
+            params = json
+            paramsBytes = bytes
+        }
+        let labels = try Self.parseLabels(request.labels)
+        for d in request.data where d.isEmpty || d.utf8.count > 1024 || d.contains("\n") {
+            throw MregError.invalid("--data \(ModelName.show(d)): give a non-empty single-line identifier")
+        }
+        if let rev = request.codeRevision, rev.isEmpty || rev.utf8.count > 256 || rev.contains("\n") {
+            throw MregError.invalid("--code-revision \(ModelName.show(rev)): give a non-empty single-line revision")
+        }
+        if request.message.utf8.count > 64 << 10 { throw MregError.invalid("--message is longer than 64 KiB") }
+        let files = try ArtifactWalker.collect(request.paths, registryRoot: root)
+        if files.isEmpty { throw MregError.invalid("nothing to register: the paths given hold no files") }
+
+        let gcGuard = try RegistryLock.shared(root)
+        defer { withExtendedLifetime(gcGuard) {} }
+
+        var artifacts: [Artifact] = []
+        var newBytes: UInt64 = 0
+        progress?.start(total: files.reduce(0) { $0 + $1.size }, what: "register \(request.model)")
+        for f in files {
+            let stored = try store.putFile(at: f.source)
+            if stored.written { newBytes += stored.size }
+            artifacts.append(Artifact(path: f.path, object: stored.id, size: stored.size, executable: f.executable))
+            progress?.advance(by: stored.size)
+        }
+        progress?.finish()
+        let metricsID = try store.put(metricsBytes)
+        let paramsID = try paramsBytes.map { try store.put($0) }
+
+        var result: (VersionRecord, ObjectID)?
+        try append(request.model) { _, head in
+            var state = head?.state ?? ModelState()
+            let n = state.versions + 1
+            let record = VersionRecord(
+                model: request.model, version: n, created: Clock.nowISO(), author: Sys.userName(),
+                message: request.message, labels: labels, metrics: metrics, params: params, artifacts: artifacts,
+                metricsFile: metricsID, paramsFile: paramsID,
+                lineage: .init(data: request.data, codeRevision: request.codeRevision))
+            let id = try store.put(record.json.canonicalBytes)
+            // The index entry is written before the commit; until HEAD moves, readers ignore it
+            // (it is past state.versions) and the next writer overwrites it.
+            try Sys.ensureDirectory(modelDir(request.model) + "/versions")
+            try Self.writeFileAtomically(versionIndexPath(request.model, n), Array("\(id)\n".utf8), tmpDir: tmpDir)
+            state.versions = n
+            result = (record, id)
+            return (.registered, ["version": .number(Double(n)), "record": .string(id.description),
+                                  "message": .string(request.message)], state)
+        }
+        return RegisterResult(record: result!.0, recordID: result!.1, newBytes: newBytes, files: artifacts.count)
+    }
+
+    func readUserFile(_ path: String, what: String) throws -> [UInt8] {
+        do { return try Sys.readFile(path, limit: 16 << 20) } catch let f as Sys.Failure {
+            switch f.errno {
+            case ENOENT: throw MregError.invalid("\(what) \(path): no such file")
+            case EACCES: throw MregError.invalid("\(what) \(path): cannot read: permission denied")
+            case EISDIR: throw MregError.invalid("\(what) \(path): is a directory, not a file")
+            default: throw f.mregError
+            }
+        }
+    }
+
+    /// `key=value` labels: keys `[A-Za-z0-9._-]{1,64}`, values one line of at most 1,024 bytes.
+    static func parseLabels(_ items: [String]) throws -> [String: String] {
+        var labels: [String: String] = [:]
+        for item in items {
+            guard let eq = item.firstIndex(of: "=") else { throw MregError.invalid("--label \(ModelName.show(item)): expected key=value") }
+            let key = String(item[..<eq])
+            let value = String(item[item.index(after: eq)...])
+            guard !key.isEmpty, key.utf8.count <= 64,
+                  key.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 46 || $0 == 95 || $0 == 45 }) else {
+                throw MregError.invalid("--label \(ModelName.show(item)): the key must be 1-64 characters of A-Z a-z 0-9 . _ -")
+            }
+            guard value.utf8.count <= 1024, !value.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else {
+                throw MregError.invalid("--label \(ModelName.show(item)): the value must be one line of at most 1024 bytes")
+            }
+            if labels[key] != nil { throw MregError.invalid("--label \(key) is given twice") }
+            labels[key] = value
+        }
+        return labels
+    }
+}
+
+/// Turns the paths given to `register` into a sorted list of regular files with their paths
+/// inside the version. A file argument contributes its base name; a directory argument contributes
+/// its contents, relative to itself. Symbolic links, devices, FIFOs and sockets are refused.
+enum ArtifactWalker {
+    struct File {
+        var source: String
+        var path: String
+        var size: UInt64
+        var executable: Bool
+    }
+
+    static func collect(_ paths: [String], registryRoot: String) throws -> [File] {
+        if paths.isEmpty { throw MregError.invalid("give at least one file or directory to register") }
+        var files: [File] = []
+        var seen: [String: String] = [:]
+        func add(_ f: File) throws {
+            if let other = seen[f.path] {
+                throw MregError.invalid("\(f.source) and \(other) would both be stored as \"\(f.path)\"")
+            }
+            seen[f.path] = f.source
+            files.append(f)
+        }
+        for p in paths {
+            guard let st = Sys.linkStatus(p) else {
+                throw MregError.invalid("\(p): no such file or directory")
+            }
+            if let real = Sys.realpath(p), real == registryRoot || real.hasPrefix(registryRoot + "/") {
+                throw MregError.invalid("\(p) is inside the registry \(registryRoot); register files from elsewhere")
+            }
+            switch st.st_mode & S_IFMT {
+            case S_IFREG:
+                var base = p
+                while base.hasSuffix("/") { base.removeLast() }
+                base = String(base.split(separator: "/").last ?? Substring(base))
+                guard ArtifactPath.isSafe(base) else { throw MregError.invalid("\(p): the file name is not a safe artifact path") }
+                try add(File(source: p, path: base, size: UInt64(st.st_size), executable: st.st_mode & 0o100 != 0))
+            case S_IFDIR:
+                try walk(dir: p, prefix: "", into: add, registryRoot: registryRoot)
+            default:
+                throw MregError.invalid("\(p): \(kind(st.st_mode)) cannot be registered; give regular files or directories")
+            }
+        }
+        return files.sorted { $0.path < $1.path }
+    }
+
+    private static func walk(dir: String, prefix: String, into add: (File) throws -> Void, registryRoot: String) throws {
+        let names: [String]
+        do { names = try Sys.listDirectory(dir) } catch let f as Sys.Failure {
+            throw MregError.invalid("\(dir): cannot list: \(f.reason)")
+        }
+        for name in names.sorted() {
+            let full = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+            let rel = prefix.isEmpty ? name : prefix + "/" + name
+            guard ArtifactPath.isSafe(rel) else {
+                throw MregError.invalid("\(ModelName.show(full)): the name is not a safe artifact path (control characters or backslash)")
+            }
+            guard let st = Sys.linkStatus(full) else { throw MregError.invalid("\(full): vanished while being listed") }
+            switch st.st_mode & S_IFMT {
+            case S_IFREG:
+                try add(File(source: full, path: rel, size: UInt64(st.st_size), executable: st.st_mode & 0o100 != 0))
+            case S_IFDIR:
+                if let real = Sys.realpath(full), real == registryRoot { continue }
+                try walk(dir: full, prefix: rel, into: add, registryRoot: registryRoot)
+            default:
+                throw MregError.invalid("\(full): \(kind(st.st_mode)) cannot be registered; give regular files or directories")
+            }
+        }
+    }
+
+    static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFLNK: return "a symbolic link"
+        case S_IFIFO: return "a FIFO"
+        case S_IFSOCK: return "a socket"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFDIR: return "a directory"
+        default: return "a special file"
+        }
+    }
+}
+
+/// Progress for long operations; the command line shows it on a terminal only.
+public protocol ProgressReporter: AnyObject {
+    func start(total: UInt64, what: String)
+    func advance(by bytes: UInt64)
+    func finish()
+}

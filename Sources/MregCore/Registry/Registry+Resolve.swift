@@ -1,0 +1,93 @@
+/// A version found by `resolve`.
+public struct ResolvedVersion: Sendable {
+    public var model: ModelName
+    public var version: Int
+    public var recordID: ObjectID
+    public var name: String { "\(model)@\(version)" }
+}
+
+extension Registry {
+    /// Finds the version a `VersionRef` names (see docs/cli.md, "Naming a version").
+    public func resolve(_ ref: VersionRef) throws -> ResolvedVersion {
+        switch ref {
+        case .number(let m, let n):
+            let (_, head) = try headEntry(m)
+            return ResolvedVersion(model: m, version: n, recordID: try recordID(m, n, state: head.state))
+        case .latest(let m):
+            let (_, head) = try headEntry(m)
+            guard head.state.versions > 0 else { throw MregError.invalid("model \(m) has no versions yet") }
+            let n = head.state.versions
+            return ResolvedVersion(model: m, version: n, recordID: try recordID(m, n, state: head.state))
+        case .champion(let m, let s, let back):
+            let lineage = try championLineage(m, s, depth: back + 1)
+            guard !lineage.isEmpty else { throw MregError.invalid("\(m)@\(s): stage \(s) has no champion") }
+            guard back < lineage.count else {
+                throw MregError.invalid("\(ref): \(s) has only \(lineage.count - 1) earlier champion\(lineage.count == 2 ? "" : "s") in its lineage")
+            }
+            let c = lineage[back]
+            return ResolvedVersion(model: m, version: c.version, recordID: c.record)
+        case .id(let prefix):
+            let candidates = try store.objects(withPrefix: prefix)
+            var found: [(ObjectID, VersionRecord)] = []
+            for id in candidates {
+                // Only version records count; artifacts and other objects with the prefix do not.
+                guard let bytes = try? store.get(id, limit: 1 << 20), let json = try? JSON.parse(bytes),
+                      json["type"]?.string == VersionRecord.type, let r = try? VersionRecord(json: json, source: "\(id)") else { continue }
+                found.append((id, r))
+            }
+            if found.isEmpty { throw MregError.invalid("no version record has an id starting with sha256:\(prefix)") }
+            if found.count > 1 {
+                let names = found.prefix(5).map { "\($0.1.name) (\($0.0.short))" }.joined(separator: ", ")
+                throw MregError.invalid("sha256:\(prefix) is ambiguous: it matches \(names); give more hex digits")
+            }
+            return ResolvedVersion(model: found[0].1.model, version: found[0].1.version, recordID: found[0].0)
+        }
+    }
+
+    /// The current champion of a stage and the ones below it: `[current, ~1, ~2, …]`, at most `depth`.
+    ///
+    /// `~1` is the champion the current one replaced when it was promoted. A rollback restores `~1`,
+    /// so rolling back twice goes two promotions back instead of toggling between two versions.
+    public func championLineage(_ m: ModelName, _ s: StageName, depth: Int = .max) throws -> [Champion] {
+        let (headID, head) = try headEntry(m)
+        guard let current = head.state.champions[s.value] else { return [] }
+        var lineage = [current]
+        guard depth > 1 else { return lineage }
+        var want = current.version
+        var next: ObjectID? = (head.event.changesChampion && head.stage == s.value) ? headID : head.state.priorChanges[s.value]
+        while let id = next, lineage.count < depth {
+            let e = try entry(id)
+            guard e.stage == s.value else { throw MregError.corrupt("history entry \(id) is linked as a change of \(s) but changes \(e.stage ?? "nothing")") }
+            if e.event != .rolledBack, e.version == want {
+                guard let replacedVersion = e.details["replaced"]?["version"]?.int,
+                      let r = e.details["replaced"]?["record"]?.string, let rid = ObjectID(r) else { break }
+                lineage.append(Champion(version: replacedVersion, record: rid))
+                want = replacedVersion
+            }
+            next = e.state.priorChanges[s.value]
+        }
+        return lineage
+    }
+
+    /// Every champion change of a stage, newest first: (entry id, entry).
+    public func championChanges(_ m: ModelName, _ s: StageName) throws -> [(ObjectID, HistoryEntry)] {
+        let (headID, head) = try headEntry(m)
+        var out: [(ObjectID, HistoryEntry)] = []
+        var next: ObjectID? = (head.event.changesChampion && head.stage == s.value) ? headID : head.state.priorChanges[s.value]
+        while let id = next {
+            let e = try entry(id)
+            out.append((id, e))
+            next = e.state.priorChanges[s.value]
+        }
+        return out
+    }
+
+    /// Reads a resolved version's record.
+    public func record(of v: ResolvedVersion) throws -> VersionRecord {
+        let r = try record(v.recordID)
+        guard r.model == v.model, r.version == v.version else {
+            throw MregError.corrupt("version index of \(v.name) points at the record of \(r.name)")
+        }
+        return r
+    }
+}

@@ -1,0 +1,388 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Crypto
+
+/// The content-addressed object store: `objects/<2 hex>/<62 hex>`, each file a one-line header
+/// (`MREG1 raw|zlib <size>\n`) followed by the bytes, raw or zlib-compressed.
+///
+/// Objects are written as temp file → fsync → link into place (an existing object of the same name
+/// counts as written) → fsync the directory, made read-only, and verified on every read.
+public struct ObjectStore: Sendable {
+    /// `<registry>/objects`
+    public let root: String
+    /// `<registry>/tmp`, where objects are built before they are linked into place.
+    public let tmpDir: String
+    public let compression: CompressionPolicy
+
+    static let bufferSize = 1 << 20
+
+    public init(root: String, tmpDir: String, compression: CompressionPolicy = .default) {
+        self.root = root
+        self.tmpDir = tmpDir
+        self.compression = compression
+    }
+
+    public func directory(of id: ObjectID) -> String { root + "/" + id.hex.prefix(2) }
+    public func path(of id: ObjectID) -> String { directory(of: id) + "/" + id.hex.dropFirst(2) }
+
+    public func contains(_ id: ObjectID) -> Bool { Sys.linkStatus(path(of: id)) != nil }
+
+    // MARK: - Writing
+
+    /// Stores bytes held in memory (records, manifests, policies). Returns at once if present.
+    @discardableResult
+    public func put(_ bytes: [UInt8]) throws -> ObjectID {
+        let id = ObjectID.of(bytes)
+        if contains(id) { return id }
+        let encoding: Encoding
+        var payload = bytes
+        if bytes.count >= compression.minimumSize {
+            let compressed = try Self.deflateAll(bytes, level: compression.smallLevel)
+            if Double(compressed.count) <= compression.threshold * Double(bytes.count) {
+                encoding = .zlib
+                payload = compressed
+            } else {
+                encoding = .raw
+            }
+        } else {
+            encoding = .raw
+        }
+        try install(id: id) { fd, tmpPath in
+            try Sys.writeAll(fd, Header(encoding: encoding, size: UInt64(bytes.count)).bytes, path: tmpPath)
+            try Sys.writeAll(fd, payload, path: tmpPath)
+        }
+        return id
+    }
+
+    /// The result of storing a file.
+    public struct Stored: Sendable {
+        public var id: ObjectID
+        public var size: UInt64
+        public var encoding: Encoding
+        /// False when the object was already in the store.
+        public var written: Bool
+    }
+
+    /// Streams a regular file into the store in fixed-size buffers, hashing as it goes.
+    ///
+    /// The file's size is taken from `fstat` before reading; a file that grows, shrinks or is
+    /// modified while it is read is refused (its bytes would not match what was hashed).
+    public func putFile(at path: String) throws -> Stored {
+        let fd: Int32
+        do { fd = try Sys.open(path, O_RDONLY | O_NOFOLLOW) } catch let f as Sys.Failure {
+            throw f.errno == EACCES ? MregError.invalid("\(path): cannot read: permission denied") : f.mregError
+        }
+        defer { Sys.close(fd) }
+        let before = try Sys.fstat(fd, path: path)
+        guard (before.st_mode & S_IFMT) == S_IFREG else {
+            throw MregError.invalid("\(path): not a regular file")
+        }
+        let size = UInt64(before.st_size)
+        var buffer = [UInt8](repeating: 0, count: Self.bufferSize)
+        // The first buffer decides the encoding (see CompressionPolicy).
+        let firstCount = try buffer.withUnsafeMutableBytes { try Sys.readFull(fd, $0.baseAddress!, $0.count, path: path) }
+        var encoding = Encoding.raw
+        if size >= UInt64(compression.minimumSize) {
+            let sampleCount = min(firstCount, compression.sampleSize)
+            let compressed = try buffer.withUnsafeBytes {
+                try Deflater.compressedSize(UnsafeRawBufferPointer(rebasing: $0[0..<sampleCount]), level: compression.streamLevel)
+            }
+            if Double(compressed) <= compression.threshold * Double(sampleCount) { encoding = .zlib }
+        }
+
+        var hasher = SHA256()
+        var total: UInt64 = 0
+        var id: ObjectID?
+        let tmpPath = try writeTemp { tfd, tmpPath in
+            try Sys.writeAll(tfd, Header(encoding: encoding, size: size).bytes, path: tmpPath)
+            let deflater = encoding == .zlib ? try Deflater(level: compression.streamLevel) : nil
+            var zout = deflater == nil ? [] : [UInt8](repeating: 0, count: Self.bufferSize)
+            var count = firstCount
+            while true {
+                if count > 0 {
+                    total += UInt64(count)
+                    try buffer.withUnsafeBytes { raw in
+                        let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<count])
+                        hasher.update(bufferPointer: chunk)
+                        if let deflater {
+                            try deflater.process(chunk, finish: false, into: &zout) { try Sys.writeAll(tfd, $0, path: tmpPath) }
+                        } else {
+                            try Sys.writeAll(tfd, chunk, path: tmpPath)
+                        }
+                    }
+                }
+                if count < buffer.count { break }
+                count = try buffer.withUnsafeMutableBytes { try Sys.readFull(fd, $0.baseAddress!, $0.count, path: path) }
+                if count == 0 { break }
+            }
+            if let deflater {
+                try deflater.process(UnsafeRawBufferPointer(start: nil, count: 0), finish: true, into: &zout) {
+                    try Sys.writeAll(tfd, $0, path: tmpPath)
+                }
+            }
+            let after = try Sys.fstat(fd, path: path)
+            if total != size || UInt64(after.st_size) != size || !Self.sameModification(before, after) {
+                throw MregError.invalid("\(path): file changed while it was being registered; try again when it is complete")
+            }
+            id = ObjectID(digest: hasher.finalize())
+        }
+        let final = id!
+        let written = try link(tmpPath, as: final)
+        return Stored(id: final, size: size, encoding: encoding, written: written)
+    }
+
+    static func sameModification(_ a: FileStatus, _ b: FileStatus) -> Bool {
+        a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec
+            && a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec
+    }
+
+    /// Writes a temp file with `body`, fsyncs it and makes it read-only; returns its path.
+    private func writeTemp(_ body: (Int32, String) throws -> Void) throws -> String {
+        try Sys.ensureDirectory(tmpDir)
+        let tmpPath = tmpDir + "/obj-\(Sys.pid)-\(UInt64.random(in: 0...UInt64.max))"
+        let fd = try Sys.open(tmpPath, O_WRONLY | O_CREAT | O_EXCL, 0o444)
+        var ok = false
+        defer {
+            Sys.close(fd)
+            if !ok { try? Sys.unlink(tmpPath) }
+        }
+        try body(fd, tmpPath)
+        try Sys.fsync(fd, path: tmpPath)
+        ok = true
+        return tmpPath
+    }
+
+    private func install(id: ObjectID, _ body: (Int32, String) throws -> Void) throws {
+        let tmpPath = try writeTemp(body)
+        try link(tmpPath, as: id)
+    }
+
+    /// Links a finished temp file into place and removes the temp name.
+    ///
+    /// - Returns: false when an object of that name already existed (same name, same bytes).
+    @discardableResult
+    private func link(_ tmpPath: String, as id: ObjectID) throws -> Bool {
+        defer { try? Sys.unlink(tmpPath) }
+        let dir = directory(of: id)
+        if Sys.linkStatus(dir) == nil {
+            try Sys.ensureDirectory(dir)
+            try Sys.fsyncDirectory(root)
+        }
+        do {
+            try Sys.link(tmpPath, path(of: id))
+        } catch let f as Sys.Failure where f.errno == EEXIST {
+            return false
+        }
+        try Sys.fsyncDirectory(dir)
+        return true
+    }
+
+    static func deflateAll(_ bytes: [UInt8], level: Int32) throws -> [UInt8] {
+        let d = try Deflater(level: level)
+        var out = [UInt8](repeating: 0, count: 64 << 10)
+        var result: [UInt8] = []
+        try bytes.withUnsafeBytes { input in
+            try d.process(input, finish: true, into: &out) { result.append(contentsOf: $0) }
+        }
+        return result
+    }
+
+    // MARK: - Reading
+
+    /// Reads a whole object into memory and verifies it. For records, manifests and policies.
+    public func get(_ id: ObjectID, limit: UInt64 = 256 << 20) throws -> [UInt8] {
+        var result: [UInt8] = []
+        _ = try stream(id, sizeLimit: limit, reserve: { result.reserveCapacity(Int($0)) }) { result.append(contentsOf: $0) }
+        return result
+    }
+
+    /// What `stream` learned about an object.
+    public struct Info: Sendable {
+        public var size: UInt64
+        public var encoding: Encoding
+        /// Bytes on disk, header included.
+        public var storedSize: UInt64
+    }
+
+    /// Streams an object's bytes to `sink` in fixed-size chunks and verifies the hash at the end.
+    ///
+    /// Inflation stops at the declared size. A sink may have received bytes before a corruption is
+    /// reported, so callers that write must write to a temporary place.
+    @discardableResult
+    public func stream(_ id: ObjectID, sizeLimit: UInt64 = .max, reserve: (UInt64) -> Void = { _ in },
+                       _ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Info {
+        let p = path(of: id)
+        let fd: Int32
+        do { fd = try Sys.open(p, O_RDONLY | O_NOFOLLOW) } catch let f as Sys.Failure {
+            if f.errno == ENOENT { throw MregError.corrupt("object \(id) is missing (\(p))") }
+            if f.errno == ELOOP { throw MregError.corrupt("object \(id) is a symbolic link (\(p))") }
+            throw MregError.io("object \(id): cannot open \(p): \(f.reason)")
+        }
+        defer { Sys.close(fd) }
+        let st = try Sys.fstat(fd, path: p)
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw MregError.corrupt("object \(id) is not a regular file (\(p))") }
+
+        var buffer = [UInt8](repeating: 0, count: Self.bufferSize)
+        var filled = try buffer.withUnsafeMutableBytes { try Sys.readFull(fd, $0.baseAddress!, $0.count, path: p) }
+        guard let (header, headerLength) = Header.parse(buffer[0..<min(filled, Header.maxLength)]) else {
+            throw MregError.corrupt("object \(id) has a malformed header (\(p))")
+        }
+        if header.size > sizeLimit {
+            throw MregError.corrupt("object \(id) declares \(header.size) bytes, more than the \(sizeLimit) expected here")
+        }
+        reserve(header.size)
+        var hasher = SHA256()
+        var produced: UInt64 = 0
+        var start = headerLength
+        let inflater = header.encoding == .zlib ? try Inflater() : nil
+        var out = inflater == nil ? [] : [UInt8](repeating: 0, count: Self.bufferSize)
+        func deliver(_ chunk: UnsafeRawBufferPointer) throws {
+            produced += UInt64(chunk.count)
+            if produced > header.size {
+                throw MregError.corrupt("object \(id) holds more than its declared \(header.size) bytes (\(p))")
+            }
+            hasher.update(bufferPointer: chunk)
+            try sink(chunk)
+        }
+        while true {
+            if start < filled {
+                if let inflater {
+                    var offset = start
+                    while offset < filled {
+                        if inflater.finished {
+                            throw MregError.corrupt("object \(id) has trailing bytes after its compressed data (\(p))")
+                        }
+                        let (consumed, made): (Int, Int)
+                        do {
+                            (consumed, made) = try buffer.withUnsafeBytes { input in
+                                try out.withUnsafeMutableBytes { o in
+                                    // Never inflate more than one byte past the declared size.
+                                    let room = Int(min(UInt64(o.count), header.size - min(produced, header.size) + 1))
+                                    return try inflater.process(UnsafeRawBufferPointer(rebasing: input[offset..<filled]),
+                                                                into: UnsafeMutableRawBufferPointer(rebasing: o[0..<room]))
+                                }
+                            }
+                        } catch is Inflater.InflateError {
+                            throw MregError.corrupt("object \(id) has corrupt compressed data (\(p))")
+                        }
+                        offset += consumed
+                        if made > 0 { try out.withUnsafeBytes { try deliver(UnsafeRawBufferPointer(rebasing: $0[0..<made])) } }
+                        if consumed == 0 && made == 0 { break }
+                    }
+                } else {
+                    try buffer.withUnsafeBytes { try deliver(UnsafeRawBufferPointer(rebasing: $0[start..<filled])) }
+                }
+            }
+            if filled < buffer.count { break }
+            start = 0
+            filled = try buffer.withUnsafeMutableBytes { try Sys.readFull(fd, $0.baseAddress!, $0.count, path: p) }
+            if filled == 0 { break }
+        }
+        if let inflater {
+            // Flush anything zlib still holds.
+            while !inflater.finished {
+                let made = try out.withUnsafeMutableBytes { o -> Int in
+                    let room = Int(min(UInt64(o.count), header.size - min(produced, header.size) + 1))
+                    do {
+                        return try inflater.process(UnsafeRawBufferPointer(start: nil, count: 0),
+                                                    into: UnsafeMutableRawBufferPointer(rebasing: o[0..<max(room, 1)])).produced
+                    } catch { throw MregError.corrupt("object \(id) has corrupt compressed data (\(p))") }
+                }
+                if made == 0 { break }
+                try out.withUnsafeBytes { try deliver(UnsafeRawBufferPointer(rebasing: $0[0..<made])) }
+            }
+            if !inflater.finished {
+                throw MregError.corrupt("object \(id) is truncated: its compressed data ends early (\(p))")
+            }
+        }
+        if produced != header.size {
+            throw MregError.corrupt("object \(id) is truncated: \(produced) of \(header.size) bytes (\(p))")
+        }
+        let actual = ObjectID(digest: hasher.finalize())
+        if actual != id {
+            throw MregError.corrupt("object \(id) is corrupt: its bytes hash to \(actual) (\(p))")
+        }
+        return Info(size: header.size, encoding: header.encoding, storedSize: UInt64(st.st_size))
+    }
+
+    /// Re-hashes an object without keeping its bytes.
+    @discardableResult
+    public func verify(_ id: ObjectID) throws -> Info {
+        try stream(id) { _ in }
+    }
+
+    // MARK: - Listing
+
+    /// Every object file name that looks like an object, and every other file found under objects/.
+    public func scan() throws -> (objects: [ObjectID], strays: [String]) {
+        var objects: [ObjectID] = []
+        var strays: [String] = []
+        guard Sys.isDirectory(root, followLinks: false) else { return ([], []) }
+        for fan in try Sys.listDirectory(root).sorted() {
+            let dir = root + "/" + fan
+            guard fan.utf8.count == 2, ObjectID.isHexPrefix(fan), Sys.isDirectory(dir, followLinks: false) else {
+                strays.append(dir)
+                continue
+            }
+            for name in try Sys.listDirectory(dir).sorted() {
+                let hex = fan + name
+                if ObjectID.isFullHex(hex) { objects.append(ObjectID(hex: hex)) } else { strays.append(dir + "/" + name) }
+            }
+        }
+        return (objects, strays)
+    }
+
+    /// Objects whose hex starts with `prefix` (at least 2 hex digits).
+    public func objects(withPrefix prefix: String) throws -> [ObjectID] {
+        let fan = String(prefix.prefix(2))
+        let dir = root + "/" + fan
+        guard Sys.isDirectory(dir, followLinks: false) else { return [] }
+        let rest = prefix.dropFirst(2)
+        return try Sys.listDirectory(dir).filter { $0.hasPrefix(rest) && ObjectID.isFullHex(fan + $0) }
+            .map { ObjectID(hex: fan + $0) }.sorted()
+    }
+}
+
+/// How an object's bytes are kept on disk.
+public enum Encoding: String, Sendable {
+    case raw
+    case zlib
+}
+
+/// When to compress: a sample of the first bytes is deflated and the object is compressed only when
+/// the sample shrinks to `threshold` of its size or less. See docs/format.md.
+public struct CompressionPolicy: Sendable {
+    /// Objects smaller than this are stored raw (the header and zlib framing would eat the gain).
+    public var minimumSize = 64
+    /// Bytes deflated to decide for a streamed file.
+    public var sampleSize = 256 << 10
+    /// Compress when compressed sample / sample <= threshold.
+    public var threshold = 0.80
+    /// zlib level for streamed files (artifacts): fast.
+    public var streamLevel: Int32 = 1
+    /// zlib level for small in-memory objects (records, manifests): smaller.
+    public var smallLevel: Int32 = 6
+
+    public static let `default` = CompressionPolicy()
+}
+
+/// The object header: `MREG1 <raw|zlib> <decimal size>\n`.
+struct Header {
+    var encoding: Encoding
+    var size: UInt64
+
+    static let maxLength = 40
+
+    var bytes: [UInt8] { Array("MREG1 \(encoding.rawValue) \(size)\n".utf8) }
+
+    static func parse(_ bytes: ArraySlice<UInt8>) -> (Header, Int)? {
+        guard let nl = bytes.firstIndex(of: 10) else { return nil }
+        let line = String(decoding: bytes[bytes.startIndex..<nl], as: UTF8.self)
+        let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "MREG1", let enc = Encoding(rawValue: String(parts[1])),
+              !parts[2].isEmpty, parts[2].utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+              parts[2].utf8.count <= 19, let size = UInt64(parts[2]) else { return nil }
+        return (Header(encoding: enc, size: size), nl - bytes.startIndex + 1)
+    }
+}

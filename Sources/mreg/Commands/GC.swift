@@ -1,0 +1,38 @@
+import ArgumentParser
+import MregCore
+
+struct GC: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc",
+        abstract: "Remove objects that no history references, and old temporary files.",
+        discussion: """
+            Safe while other commands run: gc waits for commands that are writing objects and keeps
+            them out while it works, and it keeps unreferenced objects younger than --grace.
+            If any history cannot be read completely, gc removes nothing.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .long, help: ArgumentHelp("Keep unreferenced objects and temporary files younger than this many seconds.", valueName: "seconds"))
+    var grace: Double = 900
+
+    @Flag(name: .long, help: "Say what would be removed, remove nothing.")
+    var dryRun = false
+
+    func validate() throws {
+        guard grace >= 0, grace.isFinite else { throw ValidationError("--grace must be a number of seconds, 0 or more") }
+    }
+
+    func run() throws {
+        let r = try global.open().gc(grace: grace, dryRun: dryRun)
+        if global.json {
+            Output.json(.object([
+                "removed_objects": .number(Double(r.removedObjects)), "removed_bytes": .number(Double(r.removedBytes)),
+                "removed_temps": .number(Double(r.removedTemps)), "kept": .number(Double(r.kept)), "dry_run": .bool(r.dryRun),
+            ]))
+        } else {
+            let verb = dryRun ? "would remove" : "removed"
+            Output.line("\(verb) \(r.removedObjects) object\(r.removedObjects == 1 ? "" : "s") (\(Output.bytes(r.removedBytes))) and \(r.removedTemps) temporary file\(r.removedTemps == 1 ? "" : "s"); kept \(r.kept)")
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import MregCore
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List models, or the versions of one model, with their champions.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("A model: list its versions.", valueName: "name"))
+    var name: String?
+
+    func run() throws {
+        let model = try name.map { try ModelName($0) }
+        let registry = try global.open()
+        if let model {
+            try listVersions(registry, model)
+        } else {
+            try listModels(registry)
+        }
+    }
+
+    private func listModels(_ registry: Registry) throws {
+        var rows: [[String]] = []
+        var items: [JSON] = []
+        for m in try registry.modelNames() {
+            let (_, head) = try registry.headEntry(m)
+            let s = head.state
+            items.append(.object([
+                "model": .string(m.value), "versions": .number(Double(s.versions)),
+                "latest": s.versions > 0 ? .string("\(m)@\(s.versions)") : .null,
+                "champions": Views.champions(m, s),
+            ]))
+            let champs = s.champions.sorted { $0.key < $1.key }.map { "\($0.key)=@\($0.value.version)" }.joined(separator: " ")
+            rows.append([m.value, String(s.versions), s.versions > 0 ? "\(m)@\(s.versions)" : "-", champs.isEmpty ? "-" : champs])
+        }
+        if global.json {
+            Output.json(.object(["models": .array(items)]))
+        } else if rows.isEmpty {
+            Output.line("no models yet; register one with `mreg register NAME PATH --metrics FILE`")
+        } else {
+            Output.line(Output.table(["MODEL", "VERSIONS", "LATEST", "CHAMPIONS"], rows))
+        }
+    }
+
+    private func listVersions(_ registry: Registry, _ m: ModelName) throws {
+        let (_, head) = try registry.headEntry(m)
+        let s = head.state
+        var rows: [[String]] = []
+        var items: [JSON] = []
+        for n in stride(from: s.versions, through: 1, by: -1) {
+            let v = try registry.resolve(.number(m, n))
+            let r = try registry.record(of: v)
+            let stages = Views.stages(of: n, in: s)
+            items.append(.object([
+                "version": .number(Double(n)), "name": .string(r.name), "id": .string(v.recordID.description),
+                "created": .string(r.created), "author": .string(r.author), "message": .string(r.message),
+                "stages": .array(stages.map { .string($0) }),
+                "metrics": .object(r.metrics.values.mapValues { .number($0) }),
+                "files": .number(Double(r.artifacts.count)), "bytes": .number(Double(r.totalSize)),
+            ]))
+            let metricText = r.metrics.values.keys.sorted().prefix(4).map { "\($0)=\(Views.metric(r.metrics.values[$0]!))" }.joined(separator: " ")
+            rows.append([r.name, v.recordID.short, r.created, stages.joined(separator: ","), metricText,
+                         String(r.message.split(separator: "\n").first ?? "")])
+        }
+        if global.json {
+            Output.json(.object(["model": .string(m.value), "champions": Views.champions(m, s), "versions": .array(items)]))
+        } else {
+            Output.line(Output.table(["VERSION", "ID", "CREATED", "CHAMPION OF", "METRICS", "MESSAGE"], rows))
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import MregCore
+
+struct Register: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Store files and directories as a new version of a model.",
+        discussion: """
+            A file is stored under its base name; a directory contributes its contents, with paths
+            relative to it. Executable bits are kept; symbolic links, devices and FIFOs are refused.
+            Prints NAME@N and the id of the version record.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("The model name: a-z 0-9 . _ -, at most 64 characters.", valueName: "name"))
+    var name: String
+
+    @Argument(help: ArgumentHelp("Files and directories to store.", valueName: "path"))
+    var paths: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Metric manifest, JSON or YAML (docs/format.md).", valueName: "file"))
+    var metrics: String
+
+    @Option(name: .long, help: ArgumentHelp("Parameters, a JSON or YAML object.", valueName: "file"))
+    var params: String?
+
+    @Option(name: [.short, .long], help: "A message for the record.")
+    var message: String = ""
+
+    @Option(name: .long, help: ArgumentHelp("A label key=value (repeatable).", valueName: "key=value"))
+    var label: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Lineage: an identifier of the training data (repeatable).", valueName: "id"))
+    var data: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Lineage: the revision of the training code.", valueName: "rev"))
+    var codeRevision: String?
+
+    func run() throws {
+        let model = try ModelName(name)
+        let registry = try global.open()
+        let result = try registry.register(
+            RegisterRequest(model: model, paths: paths, metricsFile: metrics, paramsFile: params, message: message,
+                            labels: label, data: data, codeRevision: codeRevision),
+            progress: TerminalProgress.make(json: global.json))
+        let r = result.record
+        if global.json {
+            Output.json(.object([
+                "model": .string(r.model.value), "version": .number(Double(r.version)), "name": .string(r.name),
+                "id": .string(result.recordID.description), "files": .number(Double(result.files)),
+                "bytes": .number(Double(r.totalSize)), "new_bytes": .number(Double(result.newBytes)),
+            ]))
+        } else {
+            Output.line("\(r.name) \(result.recordID)")
+        }
+    }
+}
