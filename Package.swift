@@ -52,7 +52,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MregEndToEndTests",
-            dependencies: ["MregCore", "_MregTestSupport"]
+            dependencies: ["mreg", "MregCore", "_MregTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

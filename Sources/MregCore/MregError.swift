@@ -24,6 +24,13 @@ public struct MregError: Error, CustomStringConvertible, Equatable, Sendable {
     public var exitCode: Int32 { kind.rawValue }
     public var description: String { message }
 
+    /// The one-line error for any error the core throws, or nil for errors it does not know.
+    public static func wrap(_ error: Error) -> MregError? {
+        if let e = error as? MregError { return e }
+        if let f = error as? Sys.Failure { return f.mregError }
+        return nil
+    }
+
     static func invalid(_ message: String) -> MregError { MregError(.invalidInput, message) }
     static func io(_ message: String) -> MregError { MregError(.operational, message) }
     static func conflict(_ message: String) -> MregError { MregError(.conflict, message) }

@@ -19,21 +19,22 @@ struct Mreg: ParsableCommand {
             """,
         version: MregVersion.current,
         subcommands: [
-            Init.self, Register.self, List.self, Show.self, Resolve.self, Fetch.self,
-            Fsck.self, GC.self,
+            Init.self, Register.self, List.self, Show.self, Resolve.self, Fetch.self, Fsck.self, GC.self,
         ]
     )
 
     static func main() {
+        Diagnostics.handler = { Output.warn("warning: " + $0) }
         do {
             var command = try parseAsRoot()
             try command.run()
-        } catch let error as MregError {
-            Output.error(error.message)
-            Glibc.exit(error.exitCode)
         } catch let code as ExitCode {
             Glibc.exit(code.rawValue)
         } catch {
+            if let e = MregError.wrap(error) {
+                Output.error(e.message)
+                Glibc.exit(e.exitCode)
+            }
             let code = exitCode(for: error)
             if code == .success {
                 self.exit(withError: error)  // --help, --version

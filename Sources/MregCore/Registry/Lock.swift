@@ -15,25 +15,35 @@ final class LockFile {
     private init(path: String) { self.path = path }
 
     /// Takes the lock or throws `MregError` (exit 1) after the timeout.
+    ///
+    /// A lock whose holder ran on this host and no longer runs (a killed command) is removed and
+    /// taken over, with a warning: see `breakStale`.
     static func acquire(_ path: String, timeout: Double? = nil) throws -> LockFile {
         let limit = timeout ?? Double(Sys.environment("MREG_LOCK_TIMEOUT") ?? "") ?? 10
         let lock = LockFile(path: path)
         var delayMicros: UInt32 = 1_000
         var waited = 0.0
-        let content = Array("pid \(Sys.pid)\nhost \(Sys.hostname())\nsince \(Clock.nowISO())\n".utf8)
+        let nonce = UInt64.random(in: 0...UInt64.max)
+        let content = Array("pid \(Sys.pid)\nhost \(Sys.hostname())\nsince \(Clock.nowISO())\nnonce \(nonce)\n".utf8)
+        // The holder's details go into a temp file that is then linked to the lock name: the lock
+        // appears with its content or not at all, so a killed taker never leaves an anonymous lock.
+        let staged = path + ".tmp-\(Sys.pid)-\(nonce)"
+        let sfd = try Sys.open(staged, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        do {
+            defer { Sys.close(sfd) }
+            try Sys.writeAll(sfd, content, path: staged)
+        } catch {
+            try? Sys.unlink(staged)
+            throw error
+        }
+        defer { try? Sys.unlink(staged) }
         while true {
             do {
-                let fd = try Sys.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-                defer { Sys.close(fd) }
+                try Sys.link(staged, path)
                 lock.held = true
-                do {
-                    try Sys.writeAll(fd, content, path: path)
-                } catch {
-                    lock.release()
-                    throw error
-                }
                 return lock
             } catch let f as Sys.Failure where f.errno == EEXIST {
+                if breakStale(path) { continue }
                 if waited >= limit { throw timeoutError(path, waited: limit) }
                 // Jitter keeps many waiters from waking in step.
                 let sleep = delayMicros / 2 + UInt32.random(in: 0...(delayMicros / 2))
@@ -44,6 +54,26 @@ final class LockFile {
                 throw MregError.io("cannot create lock \(path): \(f.reason)")
             }
         }
+    }
+
+    /// Removes `path` if its holder ran on this host and is gone. Returns true if it did.
+    ///
+    /// Two processes may find the same stale lock; only one may remove it, and never a lock that a
+    /// third process took meanwhile. So the remover first takes `<path>.break` exclusively, then
+    /// re-reads the lock and removes it only if it still holds exactly the stale content (each
+    /// holder writes a random nonce). A `.break` left by a killed remover is not broken
+    /// automatically: the timeout error then names it.
+    static func breakStale(_ path: String) -> Bool {
+        guard let bytes = try? Sys.readFile(path, limit: 4096), let h = holder(bytes),
+              let pid = h.pid, h.host == Sys.hostname(), pid != Sys.pid, !Sys.processAlive(pid) else { return false }
+        let breaker = path + ".break"
+        guard let fd = try? Sys.open(breaker, O_WRONLY | O_CREAT | O_EXCL, 0o644) else { return false }
+        Sys.close(fd)
+        defer { try? Sys.unlink(breaker) }
+        guard let again = try? Sys.readFile(path, limit: 4096), again == bytes else { return false }
+        guard (try? Sys.unlink(path)) != nil else { return false }
+        Diagnostics.warn("removed stale lock \(path): its holder, pid \(pid) on \(h.host ?? "this host")\(h.since.map { " since \($0)" } ?? ""), is no longer running")
+        return true
     }
 
     /// Removes the lock file. Safe to call twice.
@@ -63,6 +93,10 @@ final class LockFile {
 
     static func holder(of path: String) -> Holder? {
         guard let bytes = try? Sys.readFile(path, limit: 4096) else { return nil }
+        return holder(bytes)
+    }
+
+    static func holder(_ bytes: [UInt8]) -> Holder? {
         var h = Holder()
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
@@ -83,6 +117,9 @@ final class LockFile {
         }
         let host = h.host ?? "unknown host"
         let since = h.since.map { " since \($0)" } ?? ""
+        if Sys.exists(path + ".break") {
+            return MregError.io("timed out after \(Int(waited))s waiting for lock \(path): \(path).break was left by a process that was removing a stale lock and was killed; if no mreg process is running, remove both files (see docs/operations.md)")
+        }
         if host == Sys.hostname() && !Sys.processAlive(pid) {
             return MregError.io("lock \(path) is stale: held by pid \(pid) on \(host)\(since), which is no longer running; remove \(path) and retry (see docs/operations.md)")
         }

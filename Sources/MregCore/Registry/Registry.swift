@@ -47,7 +47,9 @@ public final class Registry: @unchecked Sendable {
         guard Sys.exists(path) else { throw MregError.invalid("registry \(path) (\(how)) does not exist") }
         guard Sys.isDirectory(path) else { throw MregError.invalid("registry \(path) (\(how)) is not a directory") }
         let config = path + "/" + configName
-        guard let bytes = try? Sys.readFile(config, limit: 4096) else {
+        let bytes: [UInt8]
+        do { bytes = try Sys.readFile(config, limit: 4096) } catch let f as Sys.Failure {
+            guard f.errno == ENOENT else { throw f.mregError }
             throw MregError.invalid("\(path) (\(how)) is not an mreg registry: \(configName) is missing; run `mreg init \(path)` to create one")
         }
         guard let json = try? JSON.parse(bytes), json["format"]?.string == "mreg-registry" else {

@@ -71,7 +71,12 @@ public struct ObjectStore: Sendable {
     public func putFile(at path: String) throws -> Stored {
         let fd: Int32
         do { fd = try Sys.open(path, O_RDONLY | O_NOFOLLOW) } catch let f as Sys.Failure {
-            throw f.errno == EACCES ? MregError.invalid("\(path): cannot read: permission denied") : f.mregError
+            switch f.errno {
+            case EACCES: throw MregError.invalid("\(path): cannot read: permission denied")
+            case ENOENT: throw MregError.invalid("\(path): vanished before it could be read")
+            case ELOOP: throw MregError.invalid("\(path): became a symbolic link before it could be read; links are not registered")
+            default: throw f.mregError
+            }
         }
         defer { Sys.close(fd) }
         let before = try Sys.fstat(fd, path: path)

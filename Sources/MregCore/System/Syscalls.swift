@@ -21,14 +21,10 @@ enum Sys {
 
         var reason: String { String(cString: strerror(errno)) }
 
-        /// One line for the user, naming the path and the reason.
+        /// One line for the user, naming the path and the reason. Paths the user named are
+        /// checked where they are opened (exit 2); a failure anywhere else is operational (exit 1).
         var mregError: MregError {
-            switch errno {
-            case ENOENT, ENOTDIR, EISDIR, ELOOP:
-                return MregError(.invalidInput, "\(path): \(reason)")
-            default:
-                return MregError(.operational, "\(path): \(call) failed: \(reason)")
-            }
+            MregError(.operational, "\(path): \(call) failed: \(reason)")
         }
     }
 

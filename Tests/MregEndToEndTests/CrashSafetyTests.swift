@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+import _MregTestSupport
+
+/// Crash and I/O-fault injection at every system call of a kind (MREG_FAULT, see
+/// Sources/MregCore/System/FaultInjection.swift), then: fsck clean, each ref old or new, a command
+/// that reported success durable, and the next command works (stale locks are recovered).
+@Suite("Crash safety")
+struct CrashSafetyTests {
+    static let kinds = ["open", "write", "fsync", "rename", "link", "mkdir"]
+
+    /// A registry with fraud@1 registered, and a directory for fraud@2.
+    static func base() -> TemporaryDirectory {
+        let t = TemporaryDirectory("mreg-crash")
+        t.write("m1.json", #"{"f1": 0.80, "latency": 12}"#)
+        t.write("m2.json", #"{"f1": 0.85, "latency": 11}"#)
+        t.write("v1/weights.bin", randomBytes(300_000, seed: 1))
+        t.write("v2/weights.bin", randomBytes(300_000, seed: 2))
+        t.write("v2/vocab.txt", String(repeating: "token ", count: 20_000))
+        t.write("v2/run.sh", "#!/bin/sh\necho ok\n", executable: true)
+        #expect(Mreg.run(["init", "reg"], cwd: t.path).status == 0)
+        #expect(Mreg.run(["register", "fraud", "v1", "--metrics", "m1.json"], cwd: t.path, registry: "reg").status == 0)
+        return t
+    }
+
+    func copy(_ from: String, _ to: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/cp")
+        p.arguments = ["-a", from, to]
+        try! p.run()
+        p.waitUntilExit()
+    }
+
+    func head(_ reg: String) -> String {
+        String(decoding: FileManager.default.contents(atPath: reg + "/models/fraud/HEAD") ?? Data(), as: UTF8.self)
+    }
+
+    @Test("register survives a crash or an I/O error at every step", arguments: kinds)
+    func registerFaults(kind: String) throws {
+        let t = Self.base()
+        let pristine = t.join("reg")
+        let oldHead = head(pristine)
+        for action in ["crash", "eio", "enospc"] {
+            var n = 1
+            while n < 400 {
+                let work = t.join("work-\(action)-\(n)")
+                copy(pristine, work)
+                let r = Mreg.run(["register", "fraud", "v2", "--metrics", "m2.json"], cwd: t.path,
+                                 env: ["MREG_FAULT": "\(kind):\(n):\(action)"], registry: work)
+                let fsck = Mreg.run(["fsck"], cwd: t.path, registry: work)
+                #expect(fsck.status == 0, "fsck after \(action) at \(kind) #\(n): \(fsck)")
+                let latest = Mreg.run(["resolve", "fraud"], cwd: t.path, registry: work)
+                let newHead = head(work)
+                if r.status == 0 {
+                    // Success was reported: it must be there (and the fault point was never reached).
+                    #expect(latest.stdout.hasPrefix("fraud@2 "), "\(r)")
+                    try? FileManager.default.removeItem(atPath: work)
+                    break
+                }
+                if action == "crash" {
+                    #expect(r.status == 86, "\(kind) #\(n): \(r)")
+                } else {
+                    #expect(r.status == 1, "\(action) at \(kind) #\(n) must exit 1: \(r)")
+                    #expect(r.stderr.hasPrefix("mreg: error: "), "\(r)")
+                    #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(r)")
+                }
+                // The ref holds its old value or its new one, nothing else.
+                let isOld = newHead == oldHead
+                #expect(isOld || latest.stdout.hasPrefix("fraud@2 "), "\(kind) #\(n): HEAD neither old nor new")
+                if isOld { #expect(latest.stdout.hasPrefix("fraud@1 "), "\(latest)") }
+                // The next register works (a stale lock is recovered) and takes the next number.
+                let next = Mreg.run(["register", "fraud", "v2", "--metrics", "m2.json", "--json"], cwd: t.path, registry: work)
+                #expect(next.status == 0, "register after \(action) at \(kind) #\(n): \(next)")
+                #expect(next.json["version"] as? Int == (isOld ? 2 : 3), "\(next)")
+                #expect(Mreg.run(["fsck"], cwd: t.path, registry: work).status == 0)
+                try? FileManager.default.removeItem(atPath: work)
+                n += 1
+            }
+            #expect(n > 1, "the fault at \(kind) was never reached")
+        }
+    }
+}

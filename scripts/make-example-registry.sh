@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Regenerates .registry-example/ from Fixtures/example/ with mreg itself.
+# Run it whenever the registry format changes: `bash scripts/make-example-registry.sh`.
+# Times, user and host are fixed, so the result is the same byte for byte on every machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MREG=${MREG:-}
+if [ -z "$MREG" ]; then
+  swift build >/dev/null
+  MREG="$(swift build --show-bin-path)/mreg"
+fi
+export MREG_USER=release-bot MREG_HOST=ci.example
+unset MREG_REGISTRY
+R=.registry-example
+X=Fixtures/example
+rm -rf "$R"
+"$MREG" init "$R" >/dev/null
+m() { "$MREG" "$1" --registry "$R" "${@:2}"; }
+at() { export MREG_TIME="$1"; }
+
+at 2026-10-01T09:00:00Z; m register fraud "$X/v1/model" --metrics "$X/v1/metrics.json" --params "$X/v1/params.json" \
+  -m "gbdt baseline model" --label team=risk --data s3://datasets/tx-2026-09 --code-revision 4e1c2a9
+at 2026-10-01T09:05:00Z; m baseline fraud rules-v1 --metrics "$X/baseline-rules-v1.json" >/dev/null
+at 2026-10-01T09:10:00Z; m gates fraud --set "$X/policy.yaml" >/dev/null
+at 2026-10-01T10:00:00Z; m promote fraud@1 --stage staging >/dev/null
+at 2026-10-02T10:00:00Z; m promote fraud@1 --stage production >/dev/null
+at 2026-10-08T09:00:00Z; m register fraud "$X/v2/model" --metrics "$X/v2/metrics.json" --params "$X/v2/params.json" \
+  -m "more trees, tuned depth" --label team=risk --data s3://datasets/tx-2026-10 --code-revision 7b3d0f1
+at 2026-10-08T10:00:00Z; m promote fraud@2 --stage staging >/dev/null
+at 2026-10-09T10:00:00Z; m promote fraud@2 --stage production >/dev/null
+at 2026-10-15T09:00:00Z; m register fraud "$X/v3/model" --metrics "$X/v3/metrics.json" --params "$X/v3/params.json" \
+  -m "lower learning rate" --label team=risk --data s3://datasets/tx-2026-10 --code-revision 9a4e6c2
+at 2026-10-15T10:00:00Z; m promote fraud@3 --stage staging >/dev/null
+at 2026-10-16T10:00:00Z; m promote fraud@3 --stage production >/dev/null && { echo "fraud@3 should have been blocked" >&2; exit 1; } || [ $? -eq 3 ]
+at 2026-10-20T08:30:00Z; m rollback fraud --stage production --reason "fraud@2 raised false positives on new merchants (INC-2291)" >/dev/null
+at 2026-10-27T09:00:00Z; m register fraud "$X/v4/model" --metrics "$X/v4/metrics.json" --params "$X/v4/params.json" \
+  -m "merchant-category features" --label team=risk --data s3://datasets/tx-2026-10 --code-revision c81f2d7
+at 2026-10-27T10:00:00Z; m promote fraud@4 --stage staging >/dev/null
+unset MREG_TIME
+m fsck
