@@ -10,10 +10,11 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
-/// Atomically exchanges two paths (renameat2 with RENAME_EXCHANGE). Returns 0 or -1 with errno.
-static inline int mreg_rename_exchange(const char *a, const char *b) {
+/// Atomically exchanges two names in a directory (renameat2 with RENAME_EXCHANGE).
+/// Returns 0, or -1 with errno.
+static inline int mreg_rename_exchange(int dirfd, const char *a, const char *b) {
 #ifdef SYS_renameat2
-    return (int)syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 2 /* RENAME_EXCHANGE */);
+    return (int)syscall(SYS_renameat2, dirfd, a, dirfd, b, 2 /* RENAME_EXCHANGE */);
 #else
     errno = ENOSYS;
     return -1;

@@ -21,14 +21,24 @@ extension Registry {
     public func fetch(_ ref: VersionRef, out: String, force: Bool, progress: ProgressReporter? = nil) throws -> FetchResult {
         var outPath = out
         while outPath.count > 1 && outPath.hasSuffix("/") { outPath.removeLast() }
+        if !outPath.hasPrefix("/") { outPath = Sys.currentDirectory() + "/" + outPath }
         let (parent, leaf) = Self.split(outPath)
         guard leaf != "." && leaf != ".." && !leaf.isEmpty else { throw MregError.invalid("--out \(out): name a directory to create") }
-        guard Sys.isDirectory(parent) else { throw MregError.invalid("--out \(out): the parent directory \(parent) does not exist") }
-        if let realParent = Sys.realpath(parent) {
-            let target = realParent == "/" ? "/" + leaf : realParent + "/" + leaf
-            if target == root || target.hasPrefix(root + "/") || root.hasPrefix(target + "/") {
-                throw MregError.invalid("--out \(out) is inside the registry \(root) (or contains it); fetch somewhere else")
+        // Never follow a symbolic link mreg did not create: not in the parents, not at --out.
+        var prefix = ""
+        for component in parent.split(separator: "/") {
+            prefix += "/" + component
+            guard let st = Sys.linkStatus(prefix) else {
+                throw MregError.invalid("--out \(out): the parent directory \(prefix) does not exist")
             }
+            if (st.st_mode & S_IFMT) == S_IFLNK {
+                throw MregError.invalid("--out \(out): \(prefix) is a symbolic link; fetch never follows links: give the real path (realpath)")
+            }
+            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw MregError.invalid("--out \(out): \(prefix) is not a directory") }
+        }
+        let target = parent == "/" ? "/" + leaf : parent + "/" + leaf
+        if target == root || target.hasPrefix(root + "/") || root.hasPrefix(target + "/") {
+            throw MregError.invalid("--out \(out) is inside the registry \(root) (or contains it); fetch somewhere else")
         }
         var existing = false
         if let st = Sys.linkStatus(outPath) {
@@ -45,15 +55,19 @@ extension Registry {
         let version = try resolve(ref)
         let record = try record(of: version)
 
+        // All work happens relative to one handle on the parent, so a parent swapped for a link
+        // during the fetch cannot redirect it.
+        let parentFD = try Sys.open(parent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+        defer { Sys.close(parentFD) }
         let tmpName = ".\(leaf).mreg-fetch-\(Sys.pid)-\(UInt32.random(in: 0...UInt32.max))"
         let tmpPath = parent == "/" ? "/" + tmpName : parent + "/" + tmpName
-        do { try Sys.mkdir(tmpPath, 0o700) } catch let f as Sys.Failure {
-            throw MregError.io("cannot create \(tmpPath) beside --out: \(f.reason)")
+        if mkdirat(parentFD, tmpName, 0o700) != 0 {
+            throw MregError.io("cannot create \(tmpPath) beside --out: \(String(cString: strerror(errno)))")
         }
         var committed = false
         defer { if !committed { Self.removeTree(tmpPath) } }
 
-        let rootFD = try Sys.open(tmpPath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+        let rootFD = try Sys.openAt(parentFD, tmpName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, displayPath: tmpPath)
         var dirFDs: [String: Int32] = ["": rootFD]
         defer { for fd in dirFDs.values { Sys.close(fd) } }
 
@@ -96,25 +110,28 @@ extension Registry {
         }
         progress?.finish()
         for fd in dirFDs.values { try Sys.fsync(fd, path: tmpPath) }
-        _ = chmod(tmpPath, 0o755)
+        _ = fchmod(rootFD, 0o755)
 
         if existing && force {
             // Swap the finished tree with the old one in one step, then remove the old one.
-            guard Self.exchange(tmpPath, outPath) else {
+            try FaultInjection.check(.rename, outPath)
+            guard mreg_rename_exchange(parentFD, tmpName, leaf) == 0 else {
                 throw MregError.io("--out \(out): cannot replace atomically: \(String(cString: strerror(errno)))")
             }
             committed = true
-            try Sys.fsyncDirectory(parent)
+            try Sys.fsync(parentFD, path: parent)
             Self.removeTree(tmpPath)
         } else {
-            do { try Sys.rename(tmpPath, outPath) } catch let f as Sys.Failure {
-                if f.errno == ENOTEMPTY || f.errno == EEXIST {
+            try FaultInjection.check(.rename, outPath)
+            if renameat(parentFD, tmpName, parentFD, leaf) != 0 {
+                let e = errno
+                if e == ENOTEMPTY || e == EEXIST {
                     throw MregError.conflict("--out \(out) was filled by something else during the fetch; nothing was changed")
                 }
-                throw MregError.io("--out \(out): rename failed: \(f.reason)")
+                throw MregError.io("--out \(out): rename failed: \(String(cString: strerror(e)))")
             }
             committed = true
-            try Sys.fsyncDirectory(parent)
+            try Sys.fsync(parentFD, path: parent)
         }
         return FetchResult(version: version, files: record.artifacts.count, bytes: bytes, out: outPath)
     }
@@ -124,10 +141,6 @@ extension Registry {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }
         let dir = slash == path.startIndex ? "/" : String(path[..<slash])
         return (dir, String(path[path.index(after: slash)...]))
-    }
-
-    static func exchange(_ a: String, _ b: String) -> Bool {
-        mreg_rename_exchange(a, b) == 0
     }
 
     /// Removes a tree without following symbolic links.

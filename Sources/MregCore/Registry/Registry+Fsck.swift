@@ -36,9 +36,10 @@ extension Registry {
         report.objects = objects.count
         for s in strays { report.problems.append("\(s): unexpected file in the object store") }
 
+        let present = Set(objects)
         func need(_ id: ObjectID, _ what: String) -> Bool {
             if good.contains(id) { return true }
-            if !objects.contains(id) { report.problems.append("\(what): object \(id) is missing") }
+            report.problems.append("\(what): object \(id) is \(present.contains(id) ? "corrupt (see above)" : "missing")")
             return false
         }
 

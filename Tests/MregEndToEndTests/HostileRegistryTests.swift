@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+@testable import MregCore
+import _MregTestSupport
+
+/// A hand-edited or hostile registry: fsck reports each problem, and reading commands fail with
+/// exit 1 without writing anything outside --out (or creating --out at all).
+@Suite("Hostile registry")
+struct HostileRegistryTests {
+    /// A registry with fraud@1 and fraud@2 registered.
+    static func make() -> TemporaryDirectory {
+        let t = TemporaryDirectory("mreg-hostile")
+        t.write("m.json", #"{"f1": 0.8}"#)
+        t.write("v1/weights.bin", randomBytes(100_000, seed: 1))
+        t.write("v1/notes.txt", String(repeating: "compressible text ", count: 5000))
+        t.write("v2/weights.bin", randomBytes(100_000, seed: 2))
+        #expect(Mreg.run(["init", "reg"], cwd: t.path).status == 0)
+        #expect(Mreg.run(["register", "fraud", "v1", "--metrics", "m.json"], cwd: t.path, registry: "reg").status == 0)
+        #expect(Mreg.run(["register", "fraud", "v2", "--metrics", "m.json"], cwd: t.path, registry: "reg").status == 0)
+        return t
+    }
+
+    func run(_ t: TemporaryDirectory, _ args: [String]) -> CommandResult { Mreg.run(args, cwd: t.path, registry: t.join("reg")) }
+
+    func overwrite(_ path: String, _ data: Data) {
+        chmod(path, 0o644)
+        FileManager.default.createFile(atPath: path, contents: data)
+    }
+
+    func objectPath(_ t: TemporaryDirectory, _ id: String) -> String {
+        let hex = String(id.dropFirst(7))
+        return t.join("reg/objects/\(hex.prefix(2))/\(hex.dropFirst(2))")
+    }
+
+    func artifactObject(_ t: TemporaryDirectory, _ ref: String, _ path: String) -> String {
+        let show = run(t, ["show", ref, "--json"])
+        let arts = show.json["artifacts"] as? [[String: Any]] ?? []
+        return arts.first { $0["path"] as? String == path }?["object"] as? String ?? ""
+    }
+
+    func expectFsckFails(_ t: TemporaryDirectory, mentioning needle: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let r = run(t, ["fsck"])
+        #expect(r.status == 1, "\(r)", sourceLocation: sourceLocation)
+        #expect(r.stdout.contains(needle), "fsck output should mention \(needle): \(r)", sourceLocation: sourceLocation)
+    }
+
+    @Test("a ref holding garbage, a short hash or an upper-case hash", arguments: ["garbage\n", "sha256:abcd\n", "", "SHA256:" + String(repeating: "A", count: 64) + "\n"])
+    func garbageHead(content: String) {
+        let t = Self.make()
+        overwrite(t.join("reg/models/fraud/HEAD"), Data(content.utf8))
+        expectFsckFails(t, mentioning: "models/fraud/HEAD")
+        let r = run(t, ["resolve", "fraud"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("models/fraud/HEAD"), "\(r)")
+    }
+
+    @Test("a ref pointing at a missing object")
+    func headToMissingObject() {
+        let t = Self.make()
+        overwrite(t.join("reg/models/fraud/HEAD"), Data(("sha256:" + String(repeating: "ab", count: 32) + "\n").utf8))
+        expectFsckFails(t, mentioning: "missing")
+        #expect(run(t, ["resolve", "fraud"]).status == 1)
+    }
+
+    @Test("an artifact object replaced by a symbolic link is reported and never followed")
+    func objectIsSymlink() throws {
+        let t = Self.make()
+        let p = objectPath(t, artifactObject(t, "fraud@1", "weights.bin"))
+        t.write("secret", "do not copy")
+        try FileManager.default.removeItem(atPath: p)
+        try FileManager.default.createSymbolicLink(atPath: p, withDestinationPath: t.join("secret"))
+        expectFsckFails(t, mentioning: "symbolic link")
+        let r = run(t, ["fetch", "fraud@1", "--out", t.join("out")])
+        #expect(r.status == 1, "\(r)")
+        #expect(!t.exists("out"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: t.path).allSatisfy { !$0.contains("mreg-fetch") })
+    }
+
+    @Test("a compressed object that inflates far beyond its declared size")
+    func inflationBomb() throws {
+        let t = Self.make()
+        let id = artifactObject(t, "fraud@1", "notes.txt")
+        let p = objectPath(t, id)
+        let bomb = try ObjectStore.deflateAll([UInt8](repeating: 0, count: 20 << 20), level: 9)
+        overwrite(p, Data("MREG1 zlib 90000\n".utf8) + Data(bomb))
+        expectFsckFails(t, mentioning: String(id.dropFirst(7).prefix(12)))
+        let r = run(t, ["fetch", "fraud@1", "--out", t.join("out")])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("more than its declared"), "\(r)")
+        #expect(!t.exists("out"))
+    }
+
+    @Test("a record naming a path with .. or an absolute path", arguments: ["../evil.txt", "/tmp/evil.txt", "a/../../evil.txt"])
+    func recordWithUnsafePath(path: String) throws {
+        let t = Self.make()
+        let registry = try Registry.open(explicit: t.join("reg"))
+        let idx = t.join("reg/models/fraud/versions/1")
+        let recordID = try #require(ObjectID(String(decoding: FileManager.default.contents(atPath: idx)!, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        var json = try JSON.parse(try registry.store.get(recordID))
+        guard case .object(var o) = json, case .array(var arts) = o["artifacts"]!, case .object(var a0) = arts[0] else {
+            Issue.record("unexpected record shape"); return
+        }
+        a0["path"] = .string(path)
+        arts[0] = .object(a0)
+        o["artifacts"] = .array(arts)
+        json = .object(o)
+        let evil = try registry.store.put(json.canonicalBytes)
+        overwrite(idx, Data("\(evil)\n".utf8))
+        expectFsckFails(t, mentioning: "not a safe relative path")
+        let r = run(t, ["fetch", "fraud@1", "--out", t.join("deep/out")])
+        #expect(r.status != 0)
+        #expect(!t.exists("evil.txt") && !t.exists("deep/evil.txt") && !FileManager.default.fileExists(atPath: "/tmp/evil.txt"))
+    }
+
+    @Test("a truncated history entry")
+    func truncatedEntry() throws {
+        let t = Self.make()
+        let head = String(decoding: t.read("reg/models/fraud/HEAD")!, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let p = objectPath(t, head)
+        let data = try Data(contentsOf: URL(fileURLWithPath: p))
+        overwrite(p, data.prefix(data.count / 2))
+        expectFsckFails(t, mentioning: "history of fraud")
+        #expect(run(t, ["list"]).status == 1)
+    }
+
+    @Test("a broken hash chain: an entry in the middle is missing")
+    func brokenChain() throws {
+        let t = Self.make()
+        let registry = try Registry.open(explicit: t.join("reg"))
+        let headID = try #require(try registry.head(ModelName("fraud")))
+        let prev = try #require(try registry.entry(headID).prev)
+        try FileManager.default.removeItem(atPath: objectPath(t, prev.description))
+        expectFsckFails(t, mentioning: "missing")
+        // gc refuses to work on a registry it cannot fully read.
+        let gc = run(t, ["gc", "--grace", "0"])
+        #expect(gc.status == 1, "\(gc)")
+        #expect(gc.stderr.contains("nothing removed"), "\(gc)")
+    }
+
+    @Test("a stray file in the object store and a version index pointing elsewhere")
+    func straysAndIndex() throws {
+        let t = Self.make()
+        t.write("reg/objects/zz-not-an-object", "x")
+        let one = t.read("reg/models/fraud/versions/1")!
+        overwrite(t.join("reg/models/fraud/versions/2"), one)
+        let r = run(t, ["fsck"])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("zz-not-an-object"), "\(r)")
+        #expect(r.stdout.contains("versions/2"), "\(r)")
+    }
+}
