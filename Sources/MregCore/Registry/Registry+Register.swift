@@ -69,14 +69,23 @@ extension Registry {
 
         var artifacts: [Artifact] = []
         var newBytes: UInt64 = 0
+        let cache = StatCache(registryRoot: root)
         progress?.start(total: files.reduce(0) { $0 + $1.size }, what: "register \(request.model)")
         for f in files {
+            if let st = Sys.linkStatus(f.source), (st.st_mode & S_IFMT) == S_IFREG, let id = cache.lookup(st), store.contains(id) {
+                store.freshen(id)
+                artifacts.append(Artifact(path: f.path, object: id, size: UInt64(st.st_size), executable: st.st_mode & 0o100 != 0))
+                progress?.advance(by: UInt64(st.st_size))
+                continue
+            }
             let stored = try store.putFile(at: f.source)
             if stored.written { newBytes += stored.size }
+            if let st = stored.status { cache.record(st, stored.id) }
             artifacts.append(Artifact(path: f.path, object: stored.id, size: stored.size, executable: f.executable))
             progress?.advance(by: stored.size)
         }
         progress?.finish()
+        cache.save(tmpDir: tmpDir)
         let metricsID = try store.put(metricsBytes)
         let paramsID = try paramsBytes.map { try store.put($0) }
 

@@ -34,7 +34,10 @@ public struct ObjectStore: Sendable {
     @discardableResult
     public func put(_ bytes: [UInt8]) throws -> ObjectID {
         let id = ObjectID.of(bytes)
-        if contains(id) { return id }
+        if contains(id) {
+            freshen(id)
+            return id
+        }
         let encoding: Encoding
         var payload = bytes
         if bytes.count >= compression.minimumSize {
@@ -62,6 +65,8 @@ public struct ObjectStore: Sendable {
         public var encoding: Encoding
         /// False when the object was already in the store.
         public var written: Bool
+        /// The file's status as it was read (for the stat cache).
+        var status: FileStatus?
     }
 
     /// Streams a regular file into the store in fixed-size buffers, hashing as it goes.
@@ -131,10 +136,16 @@ public struct ObjectStore: Sendable {
                 throw MregError.invalid("\(path): file changed while it was being registered; try again when it is complete")
             }
             id = ObjectID(digest: hasher.finalize())
+            // Already stored: drop the temp before it is synced, so its bytes never reach the disk.
+            return !contains(id!)
         }
         let final = id!
+        guard let tmpPath else {
+            freshen(final)
+            return Stored(id: final, size: size, encoding: encoding, written: false, status: before)
+        }
         let written = try link(tmpPath, as: final)
-        return Stored(id: final, size: size, encoding: encoding, written: written)
+        return Stored(id: final, size: size, encoding: encoding, written: written, status: before)
     }
 
     static func sameModification(_ a: FileStatus, _ b: FileStatus) -> Bool {
@@ -142,8 +153,15 @@ public struct ObjectStore: Sendable {
             && a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec
     }
 
-    /// Writes a temp file with `body`, fsyncs it and makes it read-only; returns its path.
-    private func writeTemp(_ body: (Int32, String) throws -> Void) throws -> String {
+    /// Marks an existing object as recently used, so a `gc` grace period counts from now
+    /// (as git freshens objects it finds already present).
+    func freshen(_ id: ObjectID) {
+        _ = utimensat(AT_FDCWD, path(of: id), nil, 0)
+    }
+
+    /// Writes a temp file with `body`, fsyncs it and makes it read-only; returns its path, or nil
+    /// when `body` returns false (the content turned out to be stored already; nothing is kept).
+    private func writeTemp(_ body: (Int32, String) throws -> Bool) throws -> String? {
         try Sys.ensureDirectory(tmpDir)
         let tmpPath = tmpDir + "/obj-\(Sys.pid)-\(UInt64.random(in: 0...UInt64.max))"
         let fd = try Sys.open(tmpPath, O_WRONLY | O_CREAT | O_EXCL, 0o444)
@@ -152,14 +170,14 @@ public struct ObjectStore: Sendable {
             Sys.close(fd)
             if !ok { try? Sys.unlink(tmpPath) }
         }
-        try body(fd, tmpPath)
+        guard try body(fd, tmpPath) else { return nil }
         try Sys.fsync(fd, path: tmpPath)
         ok = true
         return tmpPath
     }
 
     private func install(id: ObjectID, _ body: (Int32, String) throws -> Void) throws {
-        let tmpPath = try writeTemp(body)
+        guard let tmpPath = try writeTemp({ fd, p in try body(fd, p); return true }) else { return }
         try link(tmpPath, as: id)
     }
 
@@ -177,6 +195,7 @@ public struct ObjectStore: Sendable {
         do {
             try Sys.link(tmpPath, path(of: id))
         } catch let f as Sys.Failure where f.errno == EEXIST {
+            freshen(id)
             return false
         }
         try Sys.fsyncDirectory(dir)
