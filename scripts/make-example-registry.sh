@@ -9,7 +9,7 @@ if [ -z "$MREG" ]; then
   swift build >/dev/null
   MREG="$(swift build --show-bin-path)/mreg"
 fi
-export MREG_USER=release-bot MREG_HOST=ci.example
+export MREG_USER=release-bot MREG_HOST=ci.example MREG_NO_STAT_CACHE=1
 unset MREG_REGISTRY
 R=.registry-example
 X=Fixtures/example

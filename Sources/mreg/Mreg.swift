@@ -19,7 +19,8 @@ struct Mreg: ParsableCommand {
             """,
         version: MregVersion.current,
         subcommands: [
-            Init.self, Register.self, List.self, Show.self, Resolve.self, Fetch.self, Fsck.self, GC.self,
+            Init.self, Register.self, List.self, Show.self, Diff.self, Gates.self, Baseline.self,
+            Check.self, Promote.self, Rollback.self, Log.self, Resolve.self, Fetch.self, Fsck.self, GC.self,
         ]
     )
 

@@ -17,7 +17,7 @@ enum Views {
     }
 
     static func metric(_ v: Double) -> String {
-        JSON.number(v).canonicalText
+        JSON.display(v)
     }
 }
 

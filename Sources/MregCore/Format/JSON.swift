@@ -94,6 +94,22 @@ extension JSON {
         }
     }
 
+    /// For people: at most 10 significant digits, so `11.5 * 1.1` shows as 12.65, not
+    /// 12.650000000000002. JSON output keeps every digit.
+    public static func display(_ n: Double) -> String {
+        guard n != 0, n.isFinite else { return format(n) }
+        let exponent = Int((abs(n)).log10Floor)
+        let scale = pow10(9 - exponent)
+        let rounded = (n * scale).rounded() / scale
+        return format(rounded.isFinite ? rounded : n)
+    }
+
+    private static func pow10(_ e: Int) -> Double {
+        var r = 1.0
+        if e >= 0 { for _ in 0..<e { r *= 10 } } else { for _ in 0..<(-e) { r /= 10 } }
+        return r
+    }
+
     /// Shortest text that reads back as the same double; integers without a fraction.
     static func format(_ n: Double) -> String {
         if n.rounded() == n && abs(n) < 1e15 { return String(Int64(n)) }
@@ -320,5 +336,16 @@ extension JSON {
             }
             return v
         }
+    }
+}
+
+extension Double {
+    /// floor(log10(self)) for a positive finite value, without Foundation.
+    var log10Floor: Double {
+        var e = 0.0
+        var v = self
+        while v >= 10 { v /= 10; e += 1 }
+        while v < 1 { v *= 10; e -= 1 }
+        return e
     }
 }

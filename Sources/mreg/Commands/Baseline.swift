@@ -1,0 +1,30 @@
+import ArgumentParser
+import MregCore
+
+struct Baseline: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Set a named baseline: metrics every candidate must beat, whatever the champion.",
+        discussion: "Rules refer to it as baseline.NAME (docs/gates.md). Setting it again replaces it, on the record.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("The model.", valueName: "name"))
+    var name: String
+
+    @Argument(help: ArgumentHelp("The baseline name (model-name rules).", valueName: "baseline"))
+    var baseline: String
+
+    @Option(name: .long, help: ArgumentHelp("Metric manifest of the baseline, JSON or YAML.", valueName: "file"))
+    var metrics: String
+
+    func run() throws {
+        let model = try ModelName(name)
+        let registry = try global.open()
+        let r = try registry.setBaseline(model, name: baseline, metricsFile: metrics)
+        if global.json {
+            Output.json(.object(["model": .string(model.value), "baseline": .string(baseline), "id": .string(r.id.description)]))
+        } else {
+            Output.line("baseline \(baseline) of \(model) set to \(r.id)")
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import MregCore
+
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare two versions: metrics, params, artifact files, evaluation set.",
+        discussion: """
+            Deltas are FIRST - SECOND, marked better/worse by each metric's direction. SECOND defaults
+            to the production champion; when SECOND names a champion (NAME@STAGE) the gate verdict for
+            promoting FIRST there is shown too. --fail-on-regression exits 3 if any shared metric got worse.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("The first version (the candidate).", valueName: "ref"))
+    var first: String
+
+    @Argument(help: ArgumentHelp("The second version (default: NAME@production).", valueName: "ref"))
+    var second: String?
+
+    @Flag(name: .long, help: "Exit 3 when any metric both versions report is worse in the first.")
+    var failOnRegression = false
+
+    func run() throws {
+        let a = try VersionRef(first)
+        let b = try second.map { try VersionRef($0) }
+        let d = try global.open().diff(a, b)
+        if global.json {
+            Output.json(json(d))
+        } else {
+            Output.line(text(d))
+        }
+        if failOnRegression && d.regressed { throw ExitCode(3) }
+    }
+
+    private func num(_ v: Double?) -> JSON { v.map { .number($0) } ?? .null }
+
+    private func json(_ d: VersionDiff) -> JSON {
+        .object([
+            "a": Views.resolved(d.a), "b": Views.resolved(d.b),
+            "metrics": .array(d.metrics.map {
+                .object(["name": .string($0.name), "a": num($0.a), "b": num($0.b), "delta": num($0.delta),
+                         "relative": num($0.relative), "lower_is_better": .bool($0.lowerIsBetter), "change": .string($0.change.rawValue)])
+            }),
+            "params": .array(d.params.map { entry($0) }),
+            "artifacts": .array(d.artifacts.map { entry($0) }),
+            "eval_set": .object(["a": .string(d.aRecord.metrics.evalSet?.label ?? "-"), "b": .string(d.bRecord.metrics.evalSet?.label ?? "-"),
+                                 "mismatch": d.evalSetMismatch.map { .string($0) } ?? .null]),
+            "regressed": .bool(d.regressed),
+            "gates": d.gates.map { GateViews.json($0, outcome: $0.report.passed ? "would_pass" : "would_block", entry: nil) } ?? .null,
+        ])
+    }
+
+    private func entry(_ e: VersionDiff.Entry) -> JSON {
+        .object(["key": .string(e.key), "a": e.a.map { .string($0) } ?? .null, "b": e.b.map { .string($0) } ?? .null,
+                 "change": .string(e.change.rawValue)])
+    }
+
+    private func text(_ d: VersionDiff) -> String {
+        func f(_ v: Double?) -> String { v.map(Views.metric) ?? "-" }
+        func signed(_ v: Double?) -> String { v.map { ($0 > 0 ? "+" : "") + Views.metric($0) } ?? "" }
+        func pct(_ v: Double?) -> String {
+            guard let v else { return "" }
+            let p = (v * 1000).rounded() / 10
+            return (p > 0 ? "+" : "") + Views.metric(p) + "%"
+        }
+        var out: [String] = ["\(d.a.name) vs \(d.b.name)", ""]
+        out.append(Output.table(["METRIC", d.a.name, d.b.name, "DELTA", "REL", ""], d.metrics.map {
+            [$0.name + ($0.lowerIsBetter ? " (lower)" : ""), f($0.a), f($0.b), signed($0.delta), pct($0.relative), $0.change.rawValue]
+        }))
+        out.append("")
+        out.append("eval set: \(d.aRecord.metrics.evalSet?.label ?? "-") vs \(d.bRecord.metrics.evalSet?.label ?? "-")"
+                   + (d.evalSetMismatch.map { "  MISMATCH: \($0)" } ?? ""))
+        if !d.params.isEmpty {
+            out.append("")
+            out.append(Output.table(["PARAM", d.a.name, d.b.name, ""], d.params.map { [$0.key, $0.a ?? "-", $0.b ?? "-", $0.change.rawValue] }))
+        }
+        out.append("")
+        if d.artifacts.isEmpty {
+            out.append("artifacts: identical")
+        } else {
+            out.append(Output.table(["FILE", "SIZE " + d.a.name, "SIZE " + d.b.name, ""], d.artifacts.map { [$0.key, $0.a ?? "-", $0.b ?? "-", $0.change.rawValue] }))
+        }
+        if let g = d.gates {
+            out.append("")
+            out.append(GateViews.header(g))
+            out.append(g.report.table())
+            out.append(g.report.passed ? "gates: PASS" : "gates: BLOCK")
+        }
+        return out.joined(separator: "\n")
+    }
+}
