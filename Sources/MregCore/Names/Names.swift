@@ -19,6 +19,9 @@ public struct ModelName: Hashable, Comparable, Sendable, CustomStringConvertible
         if text.utf8.count > 64 { throw MregError.invalid("\(what) \(shown) is longer than 64 characters") }
         let bytes = Array(text.utf8)
         func isLowerAlnum(_ b: UInt8) -> Bool { (b >= 97 && b <= 122) || (b >= 48 && b <= 57) }
+        if bytes.contains(where: { $0 >= 65 && $0 <= 90 }) {
+            throw MregError.invalid("\(what) \(shown) has upper-case letters (names are lower-case)")
+        }
         if !isLowerAlnum(bytes[0]) {
             throw MregError.invalid("\(what) \(shown) must start with a lower-case letter or digit")
         }
