@@ -73,4 +73,58 @@ struct ConcurrencyTests {
             #expect(Mreg.run(["fetch", "fraud@\(n)", "--out", out], cwd: t.path, registry: t.join("reg")).status == 0)
         }
     }
+
+    @Test("racing promotions: every champion change names the champion it replaced; fetches see one whole version")
+    func promotionStorm() throws {
+        let t = TemporaryDirectory()
+        #expect(Mreg.run(["init", "reg"], cwd: t.path).status == 0)
+        let reg = t.join("reg")
+        for v in 1...8 {
+            t.write("m\(v).json", "{\"f1\": \(0.70 + Double(v) / 100)}")
+            t.write("a\(v)/w.bin", randomBytes(300_000, seed: UInt64(v)))
+            t.write("a\(v)/v.txt", "version \(v)\n")
+            #expect(Mreg.run(["register", "fraud", "a\(v)", "--metrics", "m\(v).json"], cwd: t.path, registry: "reg").status == 0)
+        }
+        #expect(Mreg.run(["promote", "fraud@1"], cwd: t.path, registry: "reg").status == 0)
+        var commands: [[String]] = []
+        for v in 2...8 {
+            commands.append(["promote", "fraud@\(v)"])
+            commands.append(["fetch", "fraud@production", "--out", t.join("out\(v)")])
+        }
+        let results = Self.runAll(commands, cwd: t.path, registry: reg)
+        for (i, r) in results.enumerated() {
+            if commands[i][0] == "promote" {
+                #expect([0, 3, 4].contains(r.0), "\(commands[i]): exit \(r.0)")
+            } else {
+                #expect(r.0 == 0, "\(commands[i]): exit \(r.0)")
+            }
+        }
+        // Each fetch holds exactly one complete version.
+        for v in 2...8 {
+            let out = t.join("out\(v)")
+            let marker = String(decoding: FileManager.default.contents(atPath: out + "/v.txt") ?? Data(), as: UTF8.self)
+            let n = Int(marker.dropFirst("version ".count).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            #expect((1...8).contains(n), "fetch \(v) got \(marker)")
+            #expect(FileManager.default.contents(atPath: out + "/w.bin") == t.read("a\(n)/w.bin"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["v.txt", "w.bin"])
+        }
+        // Linearisable: walking production's changes from the oldest, each replaced the one before.
+        let log = Mreg.run(["log", "fraud", "--stage", "production", "--json"], cwd: t.path, registry: reg)
+        let changes = (log.json["entries"] as? [[String: Any]] ?? []).reversed().filter {
+            ["promoted", "overridden", "rolled_back"].contains($0["event"] as? String ?? "")
+        }
+        var champion: Int? = nil
+        for c in changes {
+            let details = c["details"] as? [String: Any] ?? [:]
+            let replaced = (details["replaced"] as? [String: Any])?["version"] as? Int
+            #expect(replaced == champion, "entry \(c["seq"] ?? "?") replaced \(replaced.map(String.init) ?? "none"), the champion was \(champion.map(String.init) ?? "none")")
+            champion = details["version"] as? Int
+        }
+        let resolved = Mreg.run(["resolve", "fraud@production"], cwd: t.path, registry: reg)
+        #expect(resolved.stdout.hasPrefix("fraud@\(champion ?? 0) "))
+        // Sequence numbers only grow, by one.
+        let all = (Mreg.run(["log", "fraud", "--json"], cwd: t.path, registry: reg).json["entries"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int }
+        #expect(all == Array((1...all.count).reversed()))
+        #expect(Mreg.run(["fsck"], cwd: t.path, registry: reg).status == 0)
+    }
 }

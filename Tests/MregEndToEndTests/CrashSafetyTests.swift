@@ -12,8 +12,8 @@ struct CrashSafetyTests {
     /// A registry with fraud@1 registered, and a directory for fraud@2.
     static func base() -> TemporaryDirectory {
         let t = TemporaryDirectory("mreg-crash")
-        t.write("m1.json", #"{"f1": 0.80, "latency": 12}"#)
-        t.write("m2.json", #"{"f1": 0.85, "latency": 11}"#)
+        t.write("m1.json", #"{"metrics": {"f1": 0.80, "latency": 12}, "lower_is_better": ["latency"]}"#)
+        t.write("m2.json", #"{"metrics": {"f1": 0.85, "latency": 11}, "lower_is_better": ["latency"]}"#)
         t.write("v1/weights.bin", randomBytes(300_000, seed: 1))
         t.write("v2/weights.bin", randomBytes(300_000, seed: 2))
         t.write("v2/vocab.txt", String(repeating: "token ", count: 20_000))
@@ -77,6 +77,57 @@ struct CrashSafetyTests {
                 n += 1
             }
             #expect(n > 1, "the fault at \(kind) was never reached")
+        }
+    }
+
+    /// A registry with fraud@1 champion of production and fraud@2 registered (better).
+    static func promotionBase() -> TemporaryDirectory {
+        let t = base()
+        #expect(Mreg.run(["register", "fraud", "v2", "--metrics", "m2.json"], cwd: t.path, registry: "reg").status == 0)
+        #expect(Mreg.run(["promote", "fraud@1"], cwd: t.path, registry: "reg").status == 0)
+        return t
+    }
+
+    @Test("promote and rollback survive a crash or an I/O error at every step", arguments: ["fsync", "rename", "link", "write", "open"])
+    func lifecycleFaults(kind: String) throws {
+        let t = Self.promotionBase()
+        let pristine = t.join("reg")
+        // Step 1: promote fraud@2 (old champion fraud@1). Step 2 (from the promoted state): rollback.
+        let promoted = t.join("promoted")
+        copy(pristine, promoted)
+        #expect(Mreg.run(["promote", "fraud@2"], cwd: t.path, registry: promoted).status == 0)
+        let cases: [(String, [String], String, String)] = [
+            (pristine, ["promote", "fraud@2"], "fraud@1", "fraud@2"),
+            (promoted, ["rollback", "fraud", "--reason", "test"], "fraud@2", "fraud@1"),
+        ]
+        for (start, command, old, new) in cases {
+            for action in ["crash", "eio"] {
+                var n = 1
+                while n < 300 {
+                    let work = t.join("w-\(command[0])-\(action)-\(n)")
+                    copy(start, work)
+                    let r = Mreg.run(command, cwd: t.path, env: ["MREG_FAULT": "\(kind):\(n):\(action)"], registry: work)
+                    #expect(Mreg.run(["fsck"], cwd: t.path, registry: work).status == 0, "\(command[0]) \(action) at \(kind) #\(n)")
+                    let champion = String(Mreg.run(["resolve", "fraud@production"], cwd: t.path, registry: work).stdout.split(separator: " ").first ?? "")
+                    if r.status == 0 {
+                        #expect(champion == new, "reported success must be durable")
+                        try? FileManager.default.removeItem(atPath: work)
+                        break
+                    }
+                    #expect(r.status == (action == "crash" ? 86 : 1), "\(command[0]) \(action) at \(kind) #\(n): \(r)")
+                    #expect(champion == old || champion == new, "\(command[0]) \(action) at \(kind) #\(n): champion \(champion)")
+                    // The same command can be run again and completes.
+                    let again = Mreg.run(command, cwd: t.path, registry: work)
+                    if champion == old {
+                        #expect(again.status == 0, "retry after \(action) at \(kind) #\(n): \(again)")
+                    }
+                    #expect(String(Mreg.run(["resolve", "fraud@production"], cwd: t.path, registry: work).stdout.split(separator: " ").first ?? "") == new)
+                    #expect(Mreg.run(["fsck"], cwd: t.path, registry: work).status == 0)
+                    try? FileManager.default.removeItem(atPath: work)
+                    n += 1
+                }
+                #expect(n > 1, "the fault at \(kind) was never reached by \(command[0])")
+            }
         }
     }
 }

@@ -149,6 +149,7 @@ extension Registry {
         }
         let m = ev.candidate.model
         let passed = ev.report.passed
+        try beforePromotionCommit?()
         let outcome: PromotionResult.Outcome = passed ? .promoted : (overrideReason != nil ? .overridden : .blocked)
         let (entryID, entry) = try append(m) { _, current in
             var state = current!.state

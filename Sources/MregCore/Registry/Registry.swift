@@ -14,6 +14,8 @@ import Glibc
 public final class Registry: @unchecked Sendable {
     public let root: String
     public let store: ObjectStore
+    /// Tests only: runs between a promotion's gate evaluation and its commit, to force races.
+    var beforePromotionCommit: (() throws -> Void)?
 
     public static let configName = "config"
     public static let defaultDirectory = ".registry"
