@@ -82,6 +82,17 @@ extension Registry {
         return out
     }
 
+    /// Every version of a model with its record, newest first, read with one look at `HEAD`.
+    public func versions(_ m: ModelName, state: ModelState) throws -> [(ResolvedVersion, VersionRecord)] {
+        var out: [(ResolvedVersion, VersionRecord)] = []
+        out.reserveCapacity(state.versions)
+        for n in stride(from: state.versions, through: 1, by: -1) {
+            let v = ResolvedVersion(model: m, version: n, recordID: try recordID(m, n, state: state))
+            out.append((v, try record(of: v)))
+        }
+        return out
+    }
+
     /// Reads a resolved version's record.
     public func record(of v: ResolvedVersion) throws -> VersionRecord {
         let r = try record(v.recordID)

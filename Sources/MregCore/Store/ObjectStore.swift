@@ -247,7 +247,8 @@ public struct ObjectStore: Sendable {
         let st = try Sys.fstat(fd, path: p)
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw MregError.corrupt("object \(id) is not a regular file (\(p))") }
 
-        var buffer = [UInt8](repeating: 0, count: Self.bufferSize)
+        // Small objects (records, entries) get buffers of their own size, not 1 MiB.
+        var buffer = [UInt8](repeating: 0, count: max(Header.maxLength, min(Self.bufferSize, Int(st.st_size) + 1)))
         var filled = try buffer.withUnsafeMutableBytes { try Sys.readFull(fd, $0.baseAddress!, $0.count, path: p) }
         guard let (header, headerLength) = Header.parse(buffer[0..<min(filled, Header.maxLength)]) else {
             throw MregError.corrupt("object \(id) has a malformed header (\(p))")
@@ -260,7 +261,7 @@ public struct ObjectStore: Sendable {
         var produced: UInt64 = 0
         var start = headerLength
         let inflater = header.encoding == .zlib ? try Inflater() : nil
-        var out = inflater == nil ? [] : [UInt8](repeating: 0, count: Self.bufferSize)
+        var out = inflater == nil ? [] : [UInt8](repeating: 0, count: Int(min(UInt64(Self.bufferSize), header.size + 1)))
         func deliver(_ chunk: UnsafeRawBufferPointer) throws {
             produced += UInt64(chunk.count)
             if produced > header.size {

@@ -48,9 +48,8 @@ struct List: ParsableCommand {
         let s = head.state
         var rows: [[String]] = []
         var items: [JSON] = []
-        for n in stride(from: s.versions, through: 1, by: -1) {
-            let v = try registry.resolve(.number(m, n))
-            let r = try registry.record(of: v)
+        for (v, r) in try registry.versions(m, state: s) {
+            let n = v.version
             let stages = Views.stages(of: n, in: s)
             items.append(.object([
                 "version": .number(Double(n)), "name": .string(r.name), "id": .string(v.recordID.description),
