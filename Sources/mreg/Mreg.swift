@@ -41,7 +41,9 @@ struct Mreg: ParsableCommand {
                 self.exit(withError: error)  // --help, --version
             }
             // Argument-parser reports usage errors as 64; mreg's contract is 2.
-            Output.error(fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage")
+            var message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
+            if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+            Output.error(message + " (see `mreg help`)")
             Glibc.exit(2)
         }
     }
