@@ -76,8 +76,12 @@ enum YAML {
 /// anything else as JSON when it starts with `{` or `[`, YAML otherwise.
 enum UserFile {
     static func read(_ path: String, what: String) throws -> JSON {
-        let bytes: [UInt8]
-        do { bytes = try Sys.readFile(path, limit: 16 << 20) } catch let f as Sys.Failure {
+        try parse(bytes(path, what: what), path: path, what: what)
+    }
+
+    /// The bytes of a file a user named, with errors that name it and say why (exit 2).
+    static func bytes(_ path: String, what: String) throws -> [UInt8] {
+        do { return try Sys.readFile(path, limit: 16 << 20) } catch let f as Sys.Failure {
             switch f.errno {
             case ENOENT_: throw MregError.invalid("\(what) \(path): no such file")
             case EACCES_: throw MregError.invalid("\(what) \(path): cannot read: permission denied")
@@ -85,7 +89,6 @@ enum UserFile {
             default: throw f.mregError
             }
         }
-        return try parse(bytes, path: path, what: what)
     }
 
     static func parse(_ bytes: [UInt8], path: String, what: String) throws -> JSON {

@@ -112,14 +112,7 @@ extension Registry {
     }
 
     func readUserFile(_ path: String, what: String) throws -> [UInt8] {
-        do { return try Sys.readFile(path, limit: 16 << 20) } catch let f as Sys.Failure {
-            switch f.errno {
-            case ENOENT: throw MregError.invalid("\(what) \(path): no such file")
-            case EACCES: throw MregError.invalid("\(what) \(path): cannot read: permission denied")
-            case EISDIR: throw MregError.invalid("\(what) \(path): is a directory, not a file")
-            default: throw f.mregError
-            }
-        }
+        try UserFile.bytes(path, what: what)
     }
 
     /// `key=value` labels: keys `[A-Za-z0-9._-]{1,64}`, values one line of at most 1,024 bytes.
