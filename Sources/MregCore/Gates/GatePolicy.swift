@@ -1,313 +1,248 @@
+import Foundation
 import Yams
-
-/// A comparison in a gate rule.
-public enum ComparisonOp: String, Sendable, Equatable, CaseIterable {
-    case greater = ">"
-    case greaterOrEqual = ">="
-    case less = "<"
-    case lessOrEqual = "<="
-    case equal = "=="
-
-    func holds(_ a: Double, _ b: Double) -> Bool {
-        switch self {
-        case .greater: return a > b
-        case .greaterOrEqual: return a >= b
-        case .less: return a < b
-        case .lessOrEqual: return a <= b
-        case .equal: return a == b
-        }
-    }
-}
-
-/// How a rule moves its reference value before comparing.
-public enum Margin: Sendable, Equatable {
-    case none
-    /// `+ 0.005` or `- 0.01`: added to the reference.
-    case absolute(Double)
-    /// `+ 2%`, `- 1%`, `* 1.10`: a fraction of the reference's magnitude, added (may be negative).
-    case relative(Double)
-
-    /// The threshold for a reference value.
-    func apply(to reference: Double) -> Double {
-        switch self {
-        case .none: return reference
-        case .absolute(let d): return reference + d
-        case .relative(let f): return reference + f * abs(reference)
-        }
-    }
-}
-
-/// What a rule compares the candidate's metric with.
-public enum Reference: Sendable, Equatable {
-    case constant(Double)
-    case champion(Margin)
-    case baseline(String, Margin)
-}
-
-/// One gate: `METRIC OP RHS`, as written on one line of a policy.
-public struct GateRule: Sendable, Equatable {
-    public var text: String
-    public var line: Int
-    public var column: Int
-    public var metric: String
-    public var op: ComparisonOp
-    public var reference: Reference
-}
 
 /// The gates of one stage.
 public struct StagePolicy: Sendable, Equatable {
-    /// A stage the candidate must have been champion of before.
+    /// A stage the candidate must have been champion of before it may enter this one.
     public var after: String?
+    /// The rules, in the order written. Empty: every candidate passes (docs/gates.md).
     public var gates: [GateRule]
+
+    public init(after: String? = nil, gates: [GateRule] = []) {
+        self.after = after
+        self.gates = gates
+    }
 }
 
 /// A model's gate policy (docs/gates.md), parsed from YAML.
 public struct GatePolicy: Sendable, Equatable {
+    /// Metrics the policy declares better when lower (unioned with the manifests' own lists).
     public var lowerIsBetter: Set<String>
+    /// Stage name to its gates.
     public var stages: [String: StagePolicy]
     /// The YAML as written, stored verbatim.
     public var text: String
 
-    /// Baseline names the rules refer to.
+    /// Baseline names the rules of any stage refer to.
     public var referencedBaselines: Set<String> {
         var names: Set<String> = []
-        for s in stages.values {
-            for g in s.gates { if case .baseline(let n, _) = g.reference { names.insert(n) } }
+        for stage in stages.values {
+            for rule in stage.gates {
+                if case .baseline(let name, _) = rule.reference { names.insert(name) }
+            }
         }
         return names
     }
 
-    /// Parses a policy; errors name `source`, the line and column, and what was expected.
+    /// Parses and validates a policy.
+    ///
+    /// - Parameters:
+    ///   - text: the YAML.
+    ///   - source: what to call it in errors, like `policy p.yaml`.
+    /// - Throws: `MregError(.invalidInput)` naming `source`, the line and column, and what was
+    ///   expected there.
     public static func parse(_ text: String, source: String) throws -> GatePolicy {
-        func fail(_ node: Node?, _ reason: String) -> MregError {
-            if let m = node?.mark { return MregError.invalid("\(source): line \(m.line), column \(m.column): \(reason)") }
-            return MregError.invalid("\(source): \(reason)")
+        try PolicyParser(text: text, source: source).parse()
+    }
+}
+
+/// The YAML structure of a policy: keys, stages, `after:` order. Rules go to `RuleParser`.
+private struct PolicyParser {
+    let text: String
+    let source: String
+    /// The file's lines as Unicode scalars, to find where a rule's text starts.
+    let lines: [[Unicode.Scalar]]
+
+    init(text: String, source: String) {
+        self.text = text
+        self.source = source
+        lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map(Array.init)
+    }
+
+    func fail(_ mark: Mark?, _ reason: String) -> MregError {
+        guard let m = mark else { return MregError(.invalidInput, "\(source): \(reason)") }
+        return MregError(.invalidInput, "\(source): line \(m.line), column \(m.column): \(reason)")
+    }
+
+    func fail(_ node: Node?, _ reason: String) -> MregError { fail(node?.mark, reason) }
+
+    /// "a list", "a mapping", "the text \"x\"": what a node is, for "…, not X".
+    func kind(_ node: Node) -> String {
+        switch node {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .scalar(let s): return isNull(node) ? "empty" : "the text \(ModelName.show(s.string))"
+        case .alias: return "an alias"
         }
+    }
+
+    func isNull(_ node: Node) -> Bool {
+        guard case .scalar(let s) = node else { return false }
+        return s.string.isEmpty || node.tag.rawValue == Tag.Name.null.rawValue
+    }
+
+    func key(_ node: Node) throws -> String {
+        guard case .scalar(let s) = node else { throw fail(node, "keys must be plain text, not \(kind(node))") }
+        return s.string
+    }
+
+    func parse() throws -> GatePolicy {
         let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch let e as YamlError {
-            throw MregError.invalid("\(source): not valid YAML: \(YAML.describe(e))")
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
+            throw fail(context.mark, "duplicate key \(duplicates.map { ModelName.show($0) }.joined(separator: ", ")) (each key may appear once)")
+        } catch let YamlError.scanner(_, problem, mark, _), let YamlError.parser(_, problem, mark, _),
+                let YamlError.composer(_, problem, mark, _) {
+            throw fail(mark, "not valid YAML: \(problem)")
+        } catch let e as YamlError {
+            throw MregError(.invalidInput, "\(source): not valid YAML: \(YAML.describe(e))")
         } catch {
-            throw MregError.invalid("\(source): not valid YAML: \(error)")
+            throw MregError(.invalidInput, "\(source): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
         }
-        guard let root, case .mapping(let top) = root else {
-            throw fail(root, "a policy is a mapping with `stages:` (and optionally `lower_is_better:`)")
+        guard let root, !isNull(root) else {
+            throw fail(nil as Mark?, "the policy is empty (expected a mapping with `stages:`, see docs/gates.md)")
+        }
+        guard case .mapping(let top) = root else {
+            throw fail(root, "a policy is a mapping with `stages:` (and optionally `lower_is_better:`), not \(kind(root))")
         }
         var lower: Set<String> = []
         var stagesNode: Node?
-        var seenKeys: Set<String> = []
         for (k, v) in top {
-            guard let key = k.string else { throw fail(k, "keys must be plain strings") }
-            guard seenKeys.insert(key).inserted else { throw fail(k, "duplicate key \"\(key)\"") }
-            switch key {
-            case "lower_is_better":
-                guard case .sequence(let items) = v else { throw fail(v, "lower_is_better must be a list of metric names") }
-                for item in items {
-                    guard case .scalar(let s) = item, !s.string.isEmpty, !s.string.contains(" ") else {
-                        throw fail(item, "lower_is_better must be a list of metric names")
-                    }
-                    lower.insert(s.string)
-                }
-            case "stages":
-                stagesNode = v
-            default:
-                throw fail(k, "unknown key \"\(key)\" (expected stages, lower_is_better)")
+            switch try key(k) {
+            case "lower_is_better": lower = try metricNames(v)
+            case "stages": stagesNode = v
+            case let other: throw fail(k, "unknown key \(ModelName.show(other)) (expected stages, lower_is_better)")
             }
         }
-        guard let stagesNode else { throw fail(root, "the policy has no `stages:`") }
-        guard case .mapping(let stageMap) = stagesNode, !stageMap.isEmpty else {
-            throw fail(stagesNode, "`stages:` must map stage names to their gates")
+        guard let stagesNode else {
+            throw fail(root, "the policy has no `stages:` (expected stages: with at least one stage, like `production:`)")
         }
+        if isNull(stagesNode) { throw fail(stagesNode, "`stages:` is empty (name at least one stage, like `production:`)") }
+        guard case .mapping(let stageMap) = stagesNode else {
+            throw fail(stagesNode, "`stages:` must map stage names to their gates, not \(kind(stagesNode))")
+        }
+        if stageMap.isEmpty { throw fail(stagesNode, "`stages:` is empty (name at least one stage, like `production:`)") }
+
         var stages: [String: StagePolicy] = [:]
-        var afterNodes: [String: Node] = [:]
+        var order: [(name: String, afterNode: Node?)] = []
         for (k, v) in stageMap {
-            guard let name = k.string else { throw fail(k, "stage names must be plain strings") }
+            let name = try key(k)
             do { _ = try StageName(name) } catch let e as MregError { throw fail(k, e.message) }
-            if stages[name] != nil { throw fail(k, "stage \"\(name)\" is defined twice") }
-            var policy = StagePolicy(after: nil, gates: [])
-            switch v {
-            case .scalar(let s) where s.string.isEmpty || v.tag.rawValue == Tag.Name.null.rawValue:
-                break
-            case .mapping(let body):
-                var keys: Set<String> = []
-                for (bk, bv) in body {
-                    guard let key = bk.string else { throw fail(bk, "keys must be plain strings") }
-                    guard keys.insert(key).inserted else { throw fail(bk, "duplicate key \"\(key)\" in stage \(name)") }
-                    switch key {
-                    case "after":
-                        guard case .scalar(let s) = bv, !s.string.isEmpty else { throw fail(bv, "after: names one stage") }
-                        policy.after = s.string
-                        afterNodes[name] = bv
-                    case "gates":
-                        switch bv {
-                        case .sequence(let items):
-                            for item in items { policy.gates.append(try parseRule(item, source: source)) }
-                        case .scalar(let s) where s.string.isEmpty || bv.tag.rawValue == Tag.Name.null.rawValue:
-                            break
-                        default:
-                            throw fail(bv, "gates: must be a list of rules, one per line (`- f1 > champion`)")
-                        }
-                    default:
-                        throw fail(bk, "unknown key \"\(key)\" in stage \(name) (expected gates, after)")
-                    }
-                }
-            default:
-                throw fail(v, "stage \(name) must be a mapping with gates: (and optionally after:)")
-            }
-            stages[name] = policy
+            if stages[name] != nil { throw fail(k, "stage \(name) is defined twice") }
+            let (stage, afterNode) = try stagePolicy(name, v)
+            stages[name] = stage
+            order.append((name, afterNode))
         }
-        for (name, node) in afterNodes {
-            let after = stages[name]!.after!
-            guard stages[after] != nil else {
-                throw fail(node, "stage \(name) comes after \"\(after)\", which is not a stage of this policy (stages: \(stages.keys.sorted().joined(separator: ", ")))")
-            }
-            var seen: [String] = [name]
-            var next: String? = after
-            while let s = next {
-                if seen.contains(s) {
-                    throw fail(node, "the `after:` order forms a cycle: \((seen + [s]).joined(separator: " → "))")
-                }
-                seen.append(s)
-                next = stages[s]?.after
-            }
-        }
+        try checkOrder(stages, order)
         return GatePolicy(lowerIsBetter: lower, stages: stages, text: text)
     }
 
-    static func parseRule(_ node: Node, source: String) throws -> GateRule {
-        let line = node.mark?.line ?? 0
-        let column = node.mark?.column ?? 0
-        guard case .scalar(let scalar) = node else {
-            throw MregError.invalid("\(source): line \(line), column \(column): a rule is one line of text, like `f1 > champion + 0.005`")
+    func metricNames(_ node: Node) throws -> Set<String> {
+        if isNull(node) { return [] }
+        guard case .sequence(let items) = node else {
+            throw fail(node, "lower_is_better must be a list of metric names, like [latency_p99_ms, log_loss], not \(kind(node))")
         }
-        let text = scalar.string.trimmingCharacters(in: " \t")
-        do {
-            var parser = RuleParser(text: text)
-            return try parser.parse(line: line, column: column)
-        } catch let e as RuleParser.Failure {
-            let where_ = scalar.style == .plain ? column + e.offset : column
-            throw MregError.invalid("\(source): line \(line), column \(where_): \(e.reason) in rule \"\(text)\"")
-        }
-    }
-}
-
-/// Reads `METRIC OP RHS`.
-struct RuleParser {
-    struct Failure: Error {
-        var offset: Int
-        var reason: String
-    }
-
-    let chars: [Character]
-    var i = 0
-
-    init(text: String) { chars = Array(text) }
-
-    static let opChars: Set<Character> = ["<", ">", "=", "!"]
-
-    mutating func skipSpace() { while i < chars.count, chars[i] == " " || chars[i] == "\t" { i += 1 } }
-
-    mutating func parse(line: Int, column: Int) throws -> GateRule {
-        let text = String(chars)
-        if chars.isEmpty { throw Failure(offset: 0, reason: "empty rule") }
-        let metricStart = i
-        while i < chars.count, !chars[i].isWhitespace, !Self.opChars.contains(chars[i]) { i += 1 }
-        let metric = String(chars[metricStart..<i])
-        if metric.isEmpty { throw Failure(offset: 0, reason: "a rule starts with a metric name") }
-        guard metric.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }) else {
-            throw Failure(offset: 0, reason: "metric name \"\(metric)\" must be printable ASCII")
-        }
-        skipSpace()
-        let opStart = i
-        while i < chars.count, Self.opChars.contains(chars[i]) { i += 1 }
-        let opText = String(chars[opStart..<i])
-        if opText.isEmpty {
-            if i >= chars.count { throw Failure(offset: opStart, reason: "missing operator after \"\(metric)\" (expected >, >=, <, <=, ==)") }
-            throw Failure(offset: opStart, reason: "expected an operator (>, >=, <, <=, ==) after \"\(metric)\"")
-        }
-        guard let op = ComparisonOp(rawValue: opText) else {
-            throw Failure(offset: opStart, reason: "unknown operator \"\(opText)\" (expected >, >=, <, <=, ==)")
-        }
-        skipSpace()
-        if i >= chars.count { throw Failure(offset: i, reason: "missing right-hand side after \"\(opText)\" (a number, champion or baseline.NAME)") }
-        let rhsStart = i
-        let reference: Reference
-        if chars[i].isNumber || chars[i] == "-" || chars[i] == "+" || chars[i] == "." {
-            var j = i
-            if chars[j] == "-" || chars[j] == "+" { j += 1 }
-            while j < chars.count, chars[j].isNumber || chars[j] == "." || chars[j] == "e" || chars[j] == "E" ||
-                ((chars[j] == "-" || chars[j] == "+") && (chars[j - 1] == "e" || chars[j - 1] == "E")) { j += 1 }
-            let numText = String(chars[i..<j])
-            guard let v = Self.number(numText) else { throw Failure(offset: i, reason: "\"\(numText)\" is not a number") }
-            i = j
-            reference = .constant(v)
-        } else {
-            while i < chars.count, !chars[i].isWhitespace, !"+*%".contains(chars[i]) { i += 1 }
-            var ref = String(chars[rhsStart..<i])
-            // "champion-0.01": the "-" starts the margin (baseline names may contain "-", so a
-            // margin after a baseline needs a space).
-            if ref.hasPrefix("champion-") {
-                i = rhsStart + "champion".count
-                ref = "champion"
+        var names: Set<String> = []
+        for item in items {
+            guard case .scalar(let s) = item, !isNull(item),
+                  s.string.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }) else {
+                throw fail(item, "lower_is_better lists metric names (printable ASCII without spaces), not \(kind(item))")
             }
-            let margin = try parseMargin()
-            if ref == "champion" {
-                reference = .champion(margin)
-            } else if ref.hasPrefix("baseline.") {
-                let name = String(ref.dropFirst("baseline.".count))
-                do { try ModelName.validate(name, what: "baseline name") } catch let e as MregError {
-                    throw Failure(offset: rhsStart, reason: e.message)
+            names.insert(s.string)
+        }
+        return names
+    }
+
+    func stagePolicy(_ name: String, _ node: Node) throws -> (StagePolicy, Node?) {
+        var policy = StagePolicy()
+        if isNull(node) { return (policy, nil) }
+        guard case .mapping(let body) = node else {
+            let hint = if case .sequence = node { " (put the list under `gates:`)" } else { "" }
+            throw fail(node, "stage \(name) must be a mapping with `gates:` (and optionally `after:`), not \(kind(node))\(hint)")
+        }
+        var afterNode: Node?
+        var seen: Set<String> = []
+        for (k, v) in body {
+            let key = try key(k)
+            guard seen.insert(key).inserted else { throw fail(k, "duplicate key \"\(key)\" in stage \(name)") }
+            switch key {
+            case "after":
+                guard case .scalar(let s) = v, !isNull(v) else {
+                    throw fail(v, "`after:` names one stage, like `after: staging`, not \(kind(v))")
                 }
-                reference = .baseline(name, margin)
-            } else {
-                throw Failure(offset: rhsStart, reason: "unknown reference \"\(ref)\" (expected a number, champion or baseline.NAME)")
+                policy.after = s.string
+                afterNode = v
+            case "gates":
+                if isNull(v) { continue }
+                guard case .sequence(let items) = v else {
+                    throw fail(v, "`gates:` must be a list of rules, one per line (`- f1 > champion`), not \(kind(v))")
+                }
+                policy.gates = try items.map(rule)
+            default:
+                throw fail(k, "unknown key \(ModelName.show(key)) in stage \(name) (expected gates, after)")
             }
         }
-        skipSpace()
-        if i < chars.count { throw Failure(offset: i, reason: "unexpected \"\(String(chars[i...]))\" at the end") }
-        return GateRule(text: text, line: line, column: column, metric: metric, op: op, reference: reference)
+        return (policy, afterNode)
     }
 
-    /// `+ N`, `- N`, `+ N%`, `- N%`, `* F`, or nothing.
-    mutating func parseMargin() throws -> Margin {
-        skipSpace()
-        guard i < chars.count else { return .none }
-        let sign = chars[i]
-        guard sign == "+" || sign == "-" || sign == "*" else { return .none }
-        let signAt = i
-        i += 1
-        skipSpace()
-        let start = i
-        while i < chars.count, chars[i].isNumber || chars[i] == "." || chars[i] == "e" || chars[i] == "E" ||
-            ((chars[i] == "-" || chars[i] == "+") && i > start && (chars[i - 1] == "e" || chars[i - 1] == "E")) { i += 1 }
-        let numText = String(chars[start..<i])
-        if numText.isEmpty {
-            let rest = i < chars.count ? String(chars[i...]) : ""
-            throw Failure(offset: start, reason: rest.isEmpty ? "missing number after \"\(sign)\"" : "\"\(rest)\" is not a number (after \"\(sign)\")")
-        }
-        guard let v = Self.number(numText) else { throw Failure(offset: start, reason: "\"\(numText)\" is not a number") }
-        var percent = false
-        if i < chars.count, chars[i] == "%" { percent = true; i += 1 }
-        if i < chars.count, !chars[i].isWhitespace {
-            var j = i
-            while j < chars.count, !chars[j].isWhitespace { j += 1 }
-            throw Failure(offset: start, reason: "\"\(String(chars[start..<j]))\" is not a number")
-        }
-        switch sign {
-        case "*":
-            if percent { throw Failure(offset: signAt, reason: "use `* 1.10` or `+ 10%`, not `* 10%`") }
-            guard v > 0 else { throw Failure(offset: start, reason: "a factor must be greater than 0 (it scales the reference's magnitude)") }
-            return .relative(v - 1)
-        case "+":
-            return percent ? .relative(v / 100) : .absolute(v)
-        default:
-            return percent ? .relative(-v / 100) : .absolute(-v)
+    /// Every `after:` names a stage of this policy, and following them never comes back.
+    func checkOrder(_ stages: [String: StagePolicy], _ order: [(name: String, afterNode: Node?)]) throws {
+        for (name, node) in order {
+            guard let after = stages[name]?.after else { continue }
+            guard stages[after] != nil else {
+                let names = stages.keys.sorted().joined(separator: ", ")
+                throw fail(node, "stage \(name) comes after \(ModelName.show(after)), which is not a stage of this policy (stages: \(names))")
+            }
+            var chain = [name]
+            var next: String? = after
+            while let s = next {
+                if s == name {
+                    throw fail(node, "the `after:` order forms a cycle: \((chain + [s]).joined(separator: " → "))")
+                }
+                if chain.contains(s) { break }  // a cycle not through this stage: reported at its own stage
+                chain.append(s)
+                next = stages[s]?.after
+            }
         }
     }
 
-    static func number(_ text: String) -> Double? {
-        guard let v = Double(text), v.isFinite else { return nil }
-        guard text.unicodeScalars.allSatisfy({ "0123456789.eE+-".unicodeScalars.contains($0) }) else { return nil }
-        return v
+    func rule(_ node: Node) throws -> GateRule {
+        guard case .scalar(let scalar) = node else {
+            let hint = if case .mapping = node { " (\": \" inside a rule makes YAML read a mapping; quote the rule)" } else { "" }
+            throw fail(node, "a rule is one line of text, like `f1 > champion + 0.005`, not \(kind(node))\(hint)")
+        }
+        let raw = isNull(node) ? "" : scalar.string
+        let trimmed = raw.trimmingCharacters(in: .whitespaces)
+        let line = node.mark?.line ?? 0
+        let markColumn = node.mark?.column ?? 0
+        let exactColumn = textColumn(line: line, column: markColumn, scalar.style, trimmed)
+        do {
+            var parser = RuleParser(trimmed)
+            return try parser.parse(line: line, column: exactColumn ?? markColumn)
+        } catch let e as RuleParser.Failure {
+            let at = exactColumn.map { $0 + e.offset } ?? markColumn
+            let rule = trimmed.isEmpty ? "" : " in rule \(ModelName.show(trimmed))"
+            let expected = e.expected.map { " (expected \($0))" } ?? ""
+            throw MregError(.invalidInput, "\(source): line \(line), column \(at): \(e.reason)\(rule)\(expected)")
+        }
+    }
+
+    /// The column where the rule's text starts, when the file shows it verbatim on the scalar's
+    /// line (a plain or quoted one-line rule); nil when it does not (block or folded scalars,
+    /// escapes), and errors then point at the scalar.
+    func textColumn(line lineNumber: Int, column: Int, _ style: Node.Scalar.Style, _ trimmed: String) -> Int? {
+        guard lineNumber >= 1, lineNumber <= lines.count, column >= 1, !trimmed.isEmpty else { return nil }
+        let line = lines[lineNumber - 1]
+        var at = column - 1
+        switch style {
+        case .plain: break
+        case .singleQuoted, .doubleQuoted: at += 1
+        default: return nil
+        }
+        while at < line.count, line[at] == " " || line[at] == "\t" { at += 1 }
+        let want = Array(trimmed.unicodeScalars)
+        guard at + want.count <= line.count, Array(line[at..<(at + want.count)]) == want else { return nil }
+        return at + 1
     }
 }
-
