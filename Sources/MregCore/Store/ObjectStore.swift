@@ -358,8 +358,11 @@ public struct ObjectStore: Sendable {
         return (objects, strays)
     }
 
-    /// Objects whose hex starts with `prefix` (at least 2 hex digits).
+    /// Objects whose hex starts with `prefix` (any length; one digit scans 16 fan-out directories).
     public func objects(withPrefix prefix: String) throws -> [ObjectID] {
+        if prefix.utf8.count < 2 {
+            return try "0123456789abcdef".flatMap { try objects(withPrefix: prefix + String($0)) }
+        }
         let fan = String(prefix.prefix(2))
         let dir = root + "/" + fan
         guard Sys.isDirectory(dir, followLinks: false) else { return [] }

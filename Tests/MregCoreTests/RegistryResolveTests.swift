@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+@testable import MregCore
+import _MregTestSupport
+
+@Suite("Resolving versions")
+struct RegistryResolveTests {
+    @Test("an id prefix that matches several version records is ambiguous and names them")
+    func ambiguous() throws {
+        let t = TemporaryDirectory()
+        let r = try Registry.create(at: t.join("reg"))
+        let m = try ModelName("fraud")
+        var ids: [ObjectID] = []
+        for i in 0..<40 {
+            let mf = t.write("m\(i).json", "{\"f1\": \(i)}")
+            let a = t.write("a\(i)/w.bin", "w")
+            ids.append(try r.register(RegisterRequest(model: m, paths: [(a as NSString).deletingLastPathComponent], metricsFile: mf)).recordID)
+        }
+        // 40 records over 16 first digits: some digit is shared. (The command line requires 8
+        // digits; the resolver itself takes any prefix.)
+        let shared = Dictionary(grouping: ids, by: { $0.hex.prefix(1) }).first { $0.value.count > 1 }!
+        let error = #expect(throws: MregError.self) { try r.resolve(.id(String(shared.key))) }
+        #expect(error?.kind == .invalidInput)
+        #expect(error?.message.contains("ambiguous") == true)
+        #expect(error?.message.contains("give more hex digits") == true)
+        // The full id is never ambiguous, and artifact objects with the prefix do not count.
+        #expect(try r.resolve(.id(ids[7].hex)).version == 8)
+    }
+
+    @Test("NAME, NAME@N and NAME@STAGE~K resolve through the history")
+    func forms() throws {
+        let t = TemporaryDirectory()
+        let r = try Registry.create(at: t.join("reg"))
+        let m = try ModelName("fraud")
+        for i in 0..<3 {
+            let mf = t.write("m\(i).json", "{\"f1\": 0.\(5 + i)}")
+            let a = t.write("a\(i)/w.bin", "w\(i)")
+            _ = try r.register(RegisterRequest(model: m, paths: [(a as NSString).deletingLastPathComponent], metricsFile: mf))
+            _ = try r.promote(.number(m, i + 1), stage: .production)
+        }
+        #expect(try r.resolve(.latest(m)).version == 3)
+        #expect(try r.resolve(.number(m, 2)).version == 2)
+        #expect(try r.resolve(.champion(m, .production, back: 0)).version == 3)
+        #expect(try r.resolve(.champion(m, .production, back: 2)).version == 1)
+        #expect(throws: MregError.self) { try r.resolve(.number(m, 4)) }
+        #expect(throws: MregError.self) { try r.resolve(.champion(m, .production, back: 3)) }
+    }
+}
