@@ -291,6 +291,9 @@ struct LifecycleTests {
         let entries = lab.run(["log", "fraud", "--stage", "production", "--json"]).json["entries"] as? [[String: Any]] ?? []
         #expect(entries.prefix(2).allSatisfy { $0["event"] as? String == "rolled_back" })
         #expect(entries.count == 6)
+        let two = lab.run(["log", "fraud", "-n", "2", "--json"]).json["entries"] as? [[String: Any]] ?? []
+        #expect(two.count == 2)
+        #expect(lab.run(["log", "fraud", "--max-count", "0"]).status == 2)
         // --to a version that was champion before.
         #expect(lab.run(["rollback", "fraud", "--to", "fraud@4", "--reason", "fixed upstream"]).status == 0)
         #expect(lab.champion() == "fraud@4")

@@ -14,7 +14,7 @@ struct Log: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Only entries about this stage.", valueName: "stage"))
     var stage: String?
 
-    @Option(name: [.short, .customLong("max-count")], help: ArgumentHelp("At most this many entries.", valueName: "n"))
+    @Option(name: [.customShort("n"), .customLong("max-count")], help: ArgumentHelp("At most this many entries.", valueName: "n"))
     var maxCount: Int?
 
     func run() throws {
