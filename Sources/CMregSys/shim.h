@@ -21,4 +21,9 @@ static inline int mreg_rename_exchange(int dirfd, const char *a, const char *b) 
 #endif
 }
 
+/// syncfs(2): flushes the file system that holds `fd`. Returns 0, or -1 with errno.
+static inline int mreg_syncfs(int fd) {
+    return syncfs(fd);
+}
+
 #endif

@@ -18,6 +18,7 @@ struct CrashSafetyTests {
         t.write("v2/weights.bin", randomBytes(300_000, seed: 2))
         t.write("v2/vocab.txt", String(repeating: "token ", count: 20_000))
         t.write("v2/run.sh", "#!/bin/sh\necho ok\n", executable: true)
+        for i in 0..<24 { t.write("many/part-\(i).bin", randomBytes(3000, seed: UInt64(1000 + i))) }
         #expect(Mreg.run(["init", "reg"], cwd: t.path).status == 0)
         #expect(Mreg.run(["register", "fraud", "v1", "--metrics", "m1.json"], cwd: t.path, registry: "reg").status == 0)
         return t
@@ -37,15 +38,24 @@ struct CrashSafetyTests {
 
     @Test("register survives a crash or an I/O error at every step", arguments: kinds)
     func registerFaults(kind: String) throws {
+        try registerFaults(kind: kind, tree: "v2", actions: ["crash", "eio", "enospc"])
+    }
+
+    @Test("a many-file register (one batch, syncfs) survives a crash or an I/O error at every step", arguments: ["fsync", "link", "rename", "write"])
+    func batchedRegisterFaults(kind: String) throws {
+        try registerFaults(kind: kind, tree: "many", actions: ["crash", "eio"])
+    }
+
+    func registerFaults(kind: String, tree: String, actions: [String]) throws {
         let t = Self.base()
         let pristine = t.join("reg")
         let oldHead = head(pristine)
-        for action in ["crash", "eio", "enospc"] {
+        for action in actions {
             var n = 1
             while n < 400 {
                 let work = t.join("work-\(action)-\(n)")
                 copy(pristine, work)
-                let r = Mreg.run(["register", "fraud", "v2", "--metrics", "m2.json"], cwd: t.path,
+                let r = Mreg.run(["register", "fraud", tree, "--metrics", "m2.json"], cwd: t.path,
                                  env: ["MREG_FAULT": "\(kind):\(n):\(action)"], registry: work)
                 let fsck = Mreg.run(["fsck"], cwd: t.path, registry: work)
                 #expect(fsck.status == 0, "fsck after \(action) at \(kind) #\(n): \(fsck)")
@@ -69,7 +79,7 @@ struct CrashSafetyTests {
                 #expect(isOld || latest.stdout.hasPrefix("fraud@2 "), "\(kind) #\(n): HEAD neither old nor new")
                 if isOld { #expect(latest.stdout.hasPrefix("fraud@1 "), "\(latest)") }
                 // The next register works (a stale lock is recovered) and takes the next number.
-                let next = Mreg.run(["register", "fraud", "v2", "--metrics", "m2.json", "--json"], cwd: t.path, registry: work)
+                let next = Mreg.run(["register", "fraud", tree, "--metrics", "m2.json", "--json"], cwd: t.path, registry: work)
                 #expect(next.status == 0, "register after \(action) at \(kind) #\(n): \(next)")
                 #expect(next.json["version"] as? Int == (isOld ? 2 : 3), "\(next)")
                 #expect(Mreg.run(["fsck"], cwd: t.path, registry: work).status == 0)

@@ -70,6 +70,8 @@ extension Registry {
         var artifacts: [Artifact] = []
         var newBytes: UInt64 = 0
         let cache = StatCache(registryRoot: root)
+        // Many files: one syncfs for all instead of two fsyncs each (see ObjectBatch).
+        let batch = files.count > Self.batchThreshold ? ObjectBatch(store: store) : nil
         progress?.start(total: files.reduce(0) { $0 + $1.size }, what: "register \(request.model)")
         for f in files {
             if let st = Sys.linkStatus(f.source), (st.st_mode & S_IFMT) == S_IFREG, let id = cache.lookup(st), store.contains(id) {
@@ -78,12 +80,13 @@ extension Registry {
                 progress?.advance(by: UInt64(st.st_size))
                 continue
             }
-            let stored = try store.putFile(at: f.source)
+            let stored = try store.putFile(at: f.source, batch: batch)
             if stored.written { newBytes += stored.size }
             if let st = stored.status { cache.record(st, stored.id) }
             artifacts.append(Artifact(path: f.path, object: stored.id, size: stored.size, executable: f.executable))
             progress?.advance(by: stored.size)
         }
+        try batch?.commit()
         progress?.finish()
         cache.save(tmpDir: tmpDir)
         let metricsID = try store.put(metricsBytes)
@@ -110,6 +113,9 @@ extension Registry {
         }
         return RegisterResult(record: result!.0, recordID: result!.1, newBytes: newBytes, files: artifacts.count)
     }
+
+    /// Above this many files, `register` makes objects durable in one batch.
+    static let batchThreshold = 16
 
     func readUserFile(_ path: String, what: String) throws -> [UInt8] {
         try UserFile.bytes(path, what: what)

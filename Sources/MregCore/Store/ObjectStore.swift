@@ -73,7 +73,10 @@ public struct ObjectStore: Sendable {
     ///
     /// The file's size is taken from `fstat` before reading; a file that grows, shrinks or is
     /// modified while it is read is refused (its bytes would not match what was hashed).
-    public func putFile(at path: String) throws -> Stored {
+    ///
+    /// With a `batch`, the object is written but neither synced nor made visible: `batch.commit()`
+    /// does both for all its objects at once.
+    public func putFile(at path: String, batch: ObjectBatch? = nil) throws -> Stored {
         let fd: Int32
         do { fd = try Sys.open(path, O_RDONLY | O_NOFOLLOW) } catch let f as Sys.Failure {
             switch f.errno {
@@ -104,7 +107,7 @@ public struct ObjectStore: Sendable {
         var hasher = SHA256()
         var total: UInt64 = 0
         var id: ObjectID?
-        let tmpPath = try writeTemp { tfd, tmpPath in
+        let tmpPath = try writeTemp(sync: batch == nil) { tfd, tmpPath in
             try Sys.writeAll(tfd, Header(encoding: encoding, size: size).bytes, path: tmpPath)
             let deflater = encoding == .zlib ? try Deflater(level: compression.streamLevel) : nil
             var zout = deflater == nil ? [] : [UInt8](repeating: 0, count: Self.bufferSize)
@@ -137,12 +140,16 @@ public struct ObjectStore: Sendable {
             }
             id = ObjectID(digest: hasher.finalize())
             // Already stored: drop the temp before it is synced, so its bytes never reach the disk.
-            return !contains(id!)
+            return !contains(id!) && !(batch?.contains(id!) ?? false)
         }
         let final = id!
         guard let tmpPath else {
             freshen(final)
             return Stored(id: final, size: size, encoding: encoding, written: false, status: before)
+        }
+        if let batch {
+            batch.add(tmpPath, final)
+            return Stored(id: final, size: size, encoding: encoding, written: true, status: before)
         }
         let written = try link(tmpPath, as: final)
         return Stored(id: final, size: size, encoding: encoding, written: written, status: before)
@@ -161,7 +168,7 @@ public struct ObjectStore: Sendable {
 
     /// Writes a temp file with `body`, fsyncs it and makes it read-only; returns its path, or nil
     /// when `body` returns false (the content turned out to be stored already; nothing is kept).
-    private func writeTemp(_ body: (Int32, String) throws -> Bool) throws -> String? {
+    private func writeTemp(sync: Bool = true, _ body: (Int32, String) throws -> Bool) throws -> String? {
         try Sys.ensureDirectory(tmpDir)
         let tmpPath = tmpDir + "/obj-\(Sys.pid)-\(UInt64.random(in: 0...UInt64.max))"
         let fd = try Sys.open(tmpPath, O_WRONLY | O_CREAT | O_EXCL, 0o444)
@@ -171,7 +178,7 @@ public struct ObjectStore: Sendable {
             if !ok { try? Sys.unlink(tmpPath) }
         }
         guard try body(fd, tmpPath) else { return nil }
-        try Sys.fsync(fd, path: tmpPath)
+        if sync { try Sys.fsync(fd, path: tmpPath) }
         ok = true
         return tmpPath
     }
@@ -185,12 +192,12 @@ public struct ObjectStore: Sendable {
     ///
     /// - Returns: false when an object of that name already existed (same name, same bytes).
     @discardableResult
-    private func link(_ tmpPath: String, as id: ObjectID) throws -> Bool {
+    func link(_ tmpPath: String, as id: ObjectID, syncDirectories: Bool = true) throws -> Bool {
         defer { try? Sys.unlink(tmpPath) }
         let dir = directory(of: id)
         if Sys.linkStatus(dir) == nil {
             try Sys.ensureDirectory(dir)
-            try Sys.fsyncDirectory(root)
+            if syncDirectories { try Sys.fsyncDirectory(root) }
         }
         do {
             try Sys.link(tmpPath, path(of: id))
@@ -198,7 +205,7 @@ public struct ObjectStore: Sendable {
             freshen(id)
             return false
         }
-        try Sys.fsyncDirectory(dir)
+        if syncDirectories { try Sys.fsyncDirectory(dir) }
         return true
     }
 
@@ -369,6 +376,44 @@ public struct ObjectStore: Sendable {
         let rest = prefix.dropFirst(2)
         return try Sys.listDirectory(dir).filter { $0.hasPrefix(rest) && ObjectID.isFullHex(fan + $0) }
             .map { ObjectID(hex: fan + $0) }.sorted()
+    }
+}
+
+/// Objects written as unsynced temp files, made durable together and then made visible.
+///
+/// Storing thousands of small files with an fsync of each file and each directory costs two
+/// journal commits per file. A batch writes every temp file without syncing, makes all of them
+/// durable with one `syncfs()` of the registry's file system, and only then links them into
+/// place (so an object is never visible before its bytes are durable, and deduplication never
+/// trusts a torn file), followed by a second `syncfs()` for the new directory entries. Temp files
+/// of a batch that is never committed are removed.
+public final class ObjectBatch {
+    private let store: ObjectStore
+    private var pending: [(tmp: String, id: ObjectID)] = []
+    private var ids: Set<ObjectID> = []
+
+    public init(store: ObjectStore) { self.store = store }
+
+    func contains(_ id: ObjectID) -> Bool { ids.contains(id) }
+
+    func add(_ tmp: String, _ id: ObjectID) {
+        pending.append((tmp, id))
+        ids.insert(id)
+    }
+
+    /// Makes every object of the batch durable, then visible, then the directory entries durable.
+    public func commit() throws {
+        guard !pending.isEmpty else { return }
+        try Sys.syncFileSystem(containing: store.tmpDir)
+        while let (tmp, id) = pending.first {
+            try store.link(tmp, as: id, syncDirectories: false)
+            pending.removeFirst()
+        }
+        try Sys.syncFileSystem(containing: store.root)
+    }
+
+    deinit {
+        for (tmp, _) in pending { try? Sys.unlink(tmp) }
     }
 }
 

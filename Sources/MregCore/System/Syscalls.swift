@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CMregSys
 
 /// The one layer through which mreg talks to the file system.
 ///
@@ -86,6 +87,14 @@ enum Sys {
     static func fsync(_ fd: Int32, path: String) throws {
         try FaultInjection.check(.fsync, path)
         _ = try retrying("fsync", path) { Glibc.fsync(fd) }
+    }
+
+    /// `syncfs`: flushes every dirty page and all metadata of the file system holding `path`.
+    static func syncFileSystem(containing path: String) throws {
+        let fd = try open(path, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        try FaultInjection.check(.fsync, path)
+        _ = try retrying("syncfs", path) { mreg_syncfs(fd) }
     }
 
     /// Opens a directory and fsyncs it, so a rename or link inside it is durable.
