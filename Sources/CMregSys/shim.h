@@ -21,6 +21,11 @@ static inline int mreg_rename_exchange(int dirfd, const char *a, const char *b) 
 #endif
 }
 
+/// copy_file_range(2): copies in the kernel (a reflink where the file system offers it).
+static inline long mreg_copy_file_range(int in, long long *off_in, int out, unsigned long len) {
+    return (long)copy_file_range(in, (off_t *)off_in, out, NULL, len, 0);
+}
+
 /// syncfs(2): flushes the file system that holds `fd`. Returns 0, or -1 with errno.
 static inline int mreg_syncfs(int fd) {
     return syncfs(fd);

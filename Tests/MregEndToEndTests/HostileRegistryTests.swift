@@ -148,4 +148,27 @@ struct HostileRegistryTests {
         #expect(r.stdout.contains("zz-not-an-object"), "\(r)")
         #expect(r.stdout.contains("versions/2"), "\(r)")
     }
+
+    @Test("a large raw object (kernel copy path) that is damaged is refused by fetch", arguments: ["flip", "truncate", "append"])
+    func damagedLargeObject(damage: String) throws {
+        let t = Self.make()
+        t.write("big/w.bin", randomBytes(2_500_000, seed: 77))
+        #expect(run(t, ["register", "big", "big", "--metrics", "m.json"]).status == 0)
+        // Undamaged, it is fetched byte for byte.
+        #expect(run(t, ["fetch", "big@1", "--out", t.join("ok")]).status == 0)
+        #expect(t.read("ok/w.bin") == t.read("big/w.bin"))
+        let p = objectPath(t, artifactObject(t, "big@1", "w.bin"))
+        var data = try Data(contentsOf: URL(fileURLWithPath: p))
+        switch damage {
+        case "flip": data[data.count - 1_000_000] ^= 0x80
+        case "truncate": data = data.prefix(data.count - 10)
+        default: data.append(0)
+        }
+        overwrite(p, data)
+        let r = run(t, ["fetch", "big@1", "--out", t.join("out")])
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderr.contains(String(artifactObject(t, "big@1", "w.bin").dropFirst(7))), "\(r)")
+        #expect(!t.exists("out"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: t.path).allSatisfy { !$0.contains("mreg-fetch") })
+    }
 }

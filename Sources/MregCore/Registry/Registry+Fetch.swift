@@ -97,7 +97,10 @@ extension Registry {
                 throw MregError.corrupt("\(version.name): cannot create artifact \(a.path): \(f.reason)")
             }
             defer { Sys.close(fd) }
-            let info = try store.stream(a.object) { chunk in
+            // Large raw objects: kernel copy while another thread hashes; else stream and hash.
+            let copied = a.size >= UInt64(ObjectStore.bufferSize)
+                ? try store.copyRaw(a.object, to: fd, outPath: display) { progress?.advance(by: $0) } : nil
+            let info = try copied ?? store.stream(a.object) { chunk in
                 try Sys.writeAll(fd, chunk, path: display)
                 progress?.advance(by: UInt64(chunk.count))
             }

@@ -1,0 +1,125 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CMregSys
+import Crypto
+
+extension ObjectStore {
+    /// Copies a raw object's bytes into `out` in the kernel (`copy_file_range`, a reflink where the
+    /// file system offers one) while a second thread hashes the object; fails if the hash is not
+    /// the object's id. Returns nil for a compressed object (the caller streams it instead).
+    ///
+    /// The bytes copied are the object's bytes: the hash verifies them, exactly as `stream` does,
+    /// without a copy through user space.
+    func copyRaw(_ id: ObjectID, to out: Int32, outPath: String, progress: ((UInt64) -> Void)? = nil) throws -> Info? {
+        let p = path(of: id)
+        let fd: Int32
+        do { fd = try Sys.open(p, O_RDONLY | O_NOFOLLOW) } catch let f as Sys.Failure {
+            if f.errno == ENOENT { throw MregError.corrupt("object \(id) is missing (\(p))") }
+            if f.errno == ELOOP { throw MregError.corrupt("object \(id) is a symbolic link (\(p))") }
+            throw MregError.io("object \(id): cannot open \(p): \(f.reason)")
+        }
+        defer { Sys.close(fd) }
+        let st = try Sys.fstat(fd, path: p)
+        var head = [UInt8](repeating: 0, count: Header.maxLength)
+        let n = try head.withUnsafeMutableBytes { try Sys.readFull(fd, $0.baseAddress!, $0.count, path: p) }
+        guard let (header, headerLength) = Header.parse(head[0..<n]) else {
+            throw MregError.corrupt("object \(id) has a malformed header (\(p))")
+        }
+        guard header.encoding == .raw else { return nil }
+        let stored = UInt64(st.st_size) - UInt64(headerLength)
+        if stored < header.size { throw MregError.corrupt("object \(id) is truncated: \(stored) of \(header.size) bytes (\(p))") }
+        if stored > header.size { throw MregError.corrupt("object \(id) holds more than its declared \(header.size) bytes (\(p))") }
+
+        let job = HashJob(fd: fd, offset: Int64(headerLength), size: header.size, path: p)
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(job).toOpaque()
+        guard pthread_create(&thread, nil, { ctx in
+            Unmanaged<HashJob>.fromOpaque(ctx!).takeRetainedValue().run()
+            return nil
+        }, context) == 0 else {
+            Unmanaged<HashJob>.fromOpaque(context).release()
+            return nil
+        }
+        var copyError: Error?
+        do {
+            var offset = Int64(headerLength)
+            var left = header.size
+            var useKernel = true
+            var buffer: [UInt8] = []
+            while left > 0 {
+                let chunk = Int(min(left, UInt64(8 << 20)))
+                try FaultInjection.check(.write, outPath)
+                var copied = -1
+                if useKernel {
+                    copied = Int(mreg_copy_file_range(fd, &offset, out, UInt(chunk)))
+                    if copied < 0 {
+                        let e = errno
+                        if e == EINTR { continue }
+                        guard e == EXDEV || e == ENOSYS || e == EINVAL || e == EOPNOTSUPP else {
+                            throw Sys.Failure(call: "copy_file_range", path: outPath, errno: e)
+                        }
+                        useKernel = false
+                    }
+                }
+                if !useKernel {
+                    if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: Self.bufferSize) }
+                    let want = min(chunk, buffer.count)
+                    copied = try buffer.withUnsafeMutableBytes { b -> Int in
+                        let r = pread(fd, b.baseAddress, want, Int(offset))
+                        if r < 0 { throw Sys.Failure(call: "pread", path: p, errno: errno) }
+                        try Sys.writeAll(out, UnsafeRawBufferPointer(rebasing: b[0..<r]), path: outPath)
+                        return r
+                    }
+                    offset += Int64(copied)
+                }
+                if copied == 0 { throw MregError.corrupt("object \(id) is truncated (\(p))") }
+                left -= UInt64(copied)
+                progress?(UInt64(copied))
+            }
+        } catch {
+            copyError = error
+        }
+        pthread_join(thread, nil)
+        if let copyError { throw copyError }
+        if let e = job.error { throw e }
+        guard job.digest == id else {
+            throw MregError.corrupt("object \(id) is corrupt: its bytes hash to \(job.digest.map { "\($0)" } ?? "?") (\(p))")
+        }
+        return Info(size: header.size, encoding: .raw, storedSize: UInt64(st.st_size))
+    }
+}
+
+/// Hashes a byte range of a file with `pread` (which leaves the file offset alone), on its own thread.
+private final class HashJob: @unchecked Sendable {
+    let fd: Int32, offset: Int64, size: UInt64, path: String
+    var digest: ObjectID?
+    var error: Error?
+
+    init(fd: Int32, offset: Int64, size: UInt64, path: String) {
+        self.fd = fd
+        self.offset = offset
+        self.size = size
+        self.path = path
+    }
+
+    func run() {
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: ObjectStore.bufferSize)
+        var at = offset
+        var left = size
+        while left > 0 {
+            let want = Int(min(left, UInt64(buffer.count)))
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, Int(at)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                error = MregError.corrupt("object at \(path) could not be read to the end")
+                return
+            }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            at += Int64(n)
+            left -= UInt64(n)
+        }
+        digest = ObjectID(digest: hasher.finalize())
+    }
+}
