@@ -15,7 +15,7 @@ struct CrashSafetyTests {
         t.write("m1.json", #"{"metrics": {"f1": 0.80, "latency": 12}, "lower_is_better": ["latency"]}"#)
         t.write("m2.json", #"{"metrics": {"f1": 0.85, "latency": 11}, "lower_is_better": ["latency"]}"#)
         t.write("v1/weights.bin", randomBytes(300_000, seed: 1))
-        t.write("v2/weights.bin", randomBytes(300_000, seed: 2))
+        t.write("v2/weights.bin", randomBytes(2_500_000, seed: 2))  // > 1 MiB: the pipelined writer
         t.write("v2/vocab.txt", String(repeating: "token ", count: 20_000))
         t.write("v2/run.sh", "#!/bin/sh\necho ok\n", executable: true)
         for i in 0..<24 { t.write("many/part-\(i).bin", randomBytes(3000, seed: UInt64(1000 + i))) }

@@ -112,7 +112,30 @@ public struct ObjectStore: Sendable {
             let deflater = encoding == .zlib ? try Deflater(level: compression.streamLevel) : nil
             var zout = deflater == nil ? [] : [UInt8](repeating: 0, count: Self.bufferSize)
             var count = firstCount
-            while true {
+            if deflater == nil && firstCount == buffer.count {
+                // Large raw file: hash here while a second thread writes (see PipelinedWriter).
+                let writer = PipelinedWriter(fd: tfd, path: tmpPath)
+                var slot = writer.acquire()
+                buffer.withUnsafeBytes { slot.copyMemory(from: $0) }
+                while count > 0 {
+                    total += UInt64(count)
+                    hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: slot[0..<count]))
+                    writer.submit(count)
+                    if count < slot.count { break }
+                    slot = writer.acquire()
+                    do {
+                        count = try Sys.readFull(fd, slot.baseAddress!, slot.count, path: path)
+                    } catch {
+                        writer.submit(0)
+                        try? writer.finish()
+                        throw error
+                    }
+                    if count == 0 { writer.submit(0) }
+                }
+                try writer.finish()
+                count = 0
+            }
+            while count > 0 {
                 if count > 0 {
                     total += UInt64(count)
                     try buffer.withUnsafeBytes { raw in
