@@ -145,7 +145,9 @@ extension JSON {
         public var line: Int
         public var column: Int
         public var reason: String
-        public var description: String { "line \(line), column \(column): \(reason)" }
+        /// The key whose value failed, innermost first.
+        var key: String?
+        public var description: String { "line \(line), column \(column): \(reason)" + (key.map { " (the value of \"\($0)\")" } ?? "") }
     }
 
     /// Parses strict JSON (RFC 8259): no NaN or Infinity, no trailing commas, no duplicate keys.
@@ -214,7 +216,11 @@ extension JSON {
                 guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
                 i += 1
                 skipSpace()
-                let v = try value(depth: depth + 1)
+                let v: JSON
+                do { v = try value(depth: depth + 1) } catch var e as ParseError {
+                    if e.key == nil { e.key = key }
+                    throw e
+                }
                 if result[key] != nil {
                     i = keyStart
                     throw error("duplicate key \"\(key)\"")
