@@ -12,15 +12,8 @@ extension ObjectStore {
     /// The bytes copied are the object's bytes: the hash verifies them, exactly as `stream` does,
     /// without a copy through user space.
     func copyRaw(_ id: ObjectID, to out: Int32, outPath: String, progress: ((UInt64) -> Void)? = nil) throws -> Info? {
-        let p = path(of: id)
-        let fd: Int32
-        do { fd = try Sys.open(p, O_RDONLY | O_NOFOLLOW) } catch let f as Sys.Failure {
-            if f.errno == ENOENT { throw MregError.corrupt("object \(id) is missing (\(p))") }
-            if f.errno == ELOOP { throw MregError.corrupt("object \(id) is a symbolic link (\(p))") }
-            throw MregError.io("object \(id): cannot open \(p): \(f.reason)")
-        }
+        let (fd, st, p) = try openObject(id)
         defer { Sys.close(fd) }
-        let st = try Sys.fstat(fd, path: p)
         var head = [UInt8](repeating: 0, count: Header.maxLength)
         let n = try head.withUnsafeMutableBytes { try Sys.readFull(fd, $0.baseAddress!, $0.count, path: p) }
         guard let (header, headerLength) = Header.parse(head[0..<n]) else {

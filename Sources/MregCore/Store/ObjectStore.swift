@@ -259,13 +259,10 @@ public struct ObjectStore: Sendable {
         public var storedSize: UInt64
     }
 
-    /// Streams an object's bytes to `sink` in fixed-size chunks and verifies the hash at the end.
+    /// Opens an object for reading without following a link; errors say what is wrong with it.
     ///
-    /// Inflation stops at the declared size. A sink may have received bytes before a corruption is
-    /// reported, so callers that write must write to a temporary place.
-    @discardableResult
-    public func stream(_ id: ObjectID, sizeLimit: UInt64 = .max, reserve: (UInt64) -> Void = { _ in },
-                       _ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Info {
+    /// - Returns: the descriptor (the caller closes it), its status and its path.
+    func openObject(_ id: ObjectID) throws -> (fd: Int32, status: FileStatus, path: String) {
         let p = path(of: id)
         let fd: Int32
         do { fd = try Sys.open(p, O_RDONLY | O_NOFOLLOW) } catch let f as Sys.Failure {
@@ -273,9 +270,25 @@ public struct ObjectStore: Sendable {
             if f.errno == ELOOP { throw MregError.corrupt("object \(id) is a symbolic link (\(p))") }
             throw MregError.io("object \(id): cannot open \(p): \(f.reason)")
         }
+        do {
+            let st = try Sys.fstat(fd, path: p)
+            guard (st.st_mode & S_IFMT) == S_IFREG else { throw MregError.corrupt("object \(id) is not a regular file (\(p))") }
+            return (fd, st, p)
+        } catch {
+            Sys.close(fd)
+            throw error
+        }
+    }
+
+    /// Streams an object's bytes to `sink` in fixed-size chunks and verifies the hash at the end.
+    ///
+    /// Inflation stops at the declared size. A sink may have received bytes before a corruption is
+    /// reported, so callers that write must write to a temporary place.
+    @discardableResult
+    public func stream(_ id: ObjectID, sizeLimit: UInt64 = .max, reserve: (UInt64) -> Void = { _ in },
+                       _ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Info {
+        let (fd, st, p) = try openObject(id)
         defer { Sys.close(fd) }
-        let st = try Sys.fstat(fd, path: p)
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw MregError.corrupt("object \(id) is not a regular file (\(p))") }
 
         // Small objects (records, entries) get buffers of their own size, not 1 MiB.
         var buffer = [UInt8](repeating: 0, count: max(Header.maxLength, min(Self.bufferSize, Int(st.st_size) + 1)))
