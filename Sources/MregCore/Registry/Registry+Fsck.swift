@@ -185,8 +185,17 @@ extension Registry {
             report.removedBytes += UInt64(st.st_size)
             if !dryRun { try Sys.unlink(p) }
         }
-        for name in (try? Sys.listDirectory(tmpDir)) ?? [] {
-            let p = tmpDir + "/" + name
+        // Leftovers of interrupted commands: temp files, lock staging files, and version index
+        // entries above the committed count (no writer runs while gc holds the registry lock).
+        var leftovers = ((try? Sys.listDirectory(tmpDir)) ?? []).map { tmpDir + "/" + $0 }
+        for name in Sys.isDirectory(modelsDir) ? try Sys.listDirectory(modelsDir) : [] {
+            guard let m = try? ModelName(name) else { continue }
+            leftovers += ((try? Sys.listDirectory(modelDir(m))) ?? []).filter { $0.hasPrefix("HEAD.lock.tmp-") }.map { modelDir(m) + "/" + $0 }
+            let committed = try head(m).map { try entry($0).state.versions } ?? 0
+            leftovers += ((try? Sys.listDirectory(modelDir(m) + "/versions")) ?? [])
+                .filter { Int($0).map { $0 > committed } ?? false }.map { modelDir(m) + "/versions/" + $0 }
+        }
+        for p in leftovers {
             guard let st = Sys.linkStatus(p), now - Double(st.st_mtim.tv_sec) >= grace else { continue }
             report.removedTemps += 1
             if !dryRun { try? Sys.unlink(p) }

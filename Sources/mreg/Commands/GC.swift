@@ -32,7 +32,7 @@ struct GC: ParsableCommand {
             ]))
         } else {
             let verb = dryRun ? "would remove" : "removed"
-            Output.line("\(verb) \(r.removedObjects) object\(r.removedObjects == 1 ? "" : "s") (\(Output.bytes(r.removedBytes))) and \(r.removedTemps) temporary file\(r.removedTemps == 1 ? "" : "s"); kept \(r.kept)")
+            Output.line("\(verb) \(r.removedObjects) object\(r.removedObjects == 1 ? "" : "s") (\(Output.bytes(r.removedBytes))) and \(r.removedTemps) leftover file\(r.removedTemps == 1 ? "" : "s") of interrupted commands; kept \(r.kept)")
         }
     }
 }
