@@ -84,6 +84,22 @@ struct MetricManifestTests {
         #expect(full.evalSet == EvalSet(name: "holdout-2026-10", sha256: Self.hex))
     }
 
+    @Test("YAML 1.2 core-schema numbers are numbers", arguments: [
+        ("1e3", 1000.0), ("1E3", 1000), ("1.0E+3", 1000), ("2.5e-3", 0.0025), ("-1e-3", -0.001), (".5", 0.5),
+        ("+0.5", 0.5), ("-.5", -0.5), ("1.", 1), ("12", 12), ("-7", -7), ("0", 0), ("1e-7", 1e-7),
+    ])
+    func yamlNumbers(text: String, value: Double) throws {
+        let m = try Self.parse("f1: \(text)\n", path: "m.yaml")
+        #expect(m.values == ["f1": value], "f1: \(text)")
+    }
+
+    @Test("text that is not a core-schema float stays text", arguments: ["'-.5'", "\"1e3\"", "1.2.3", "e5", ".", "1e", "1e+", "-.", "v1", "0.5 %"])
+    func yamlNotNumbers(text: String) throws {
+        let e = #expect(throws: MregError.self, "f1: \(text)") { try Self.parse("f1: \(text)\n", path: "m.yaml") }
+        #expect(e?.kind == .invalidInput)
+        #expect(e?.message.contains("m.yaml") == true && e?.message.contains("f1") == true, "\(e?.message ?? "")")
+    }
+
     @Test("without an extension the content decides: JSON when it starts with { , YAML otherwise")
     func contentDetection() throws {
         #expect(try Self.parse("  {\"f1\": 0.5}", path: "metrics").values == ["f1": 0.5])

@@ -35,6 +35,33 @@ enum YAML {
         return "line \(m.line), column \(m.column): "
     }
 
+    /// The value of a YAML 1.2 core-schema float, `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+    /// (the finite forms), or nil when `text` is not one.
+    static func coreFloat(_ text: String) -> Double? {
+        let b = Array(text.utf8)
+        var i = 0
+        func digits() -> Int {
+            let start = i
+            while i < b.count, b[i] >= UInt8(ascii: "0"), b[i] <= UInt8(ascii: "9") { i += 1 }
+            return i - start
+        }
+        if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") { i += 1 }
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits() > 0 else { return nil }
+        } else {
+            guard digits() > 0 else { return nil }
+            if i < b.count, b[i] == UInt8(ascii: ".") { i += 1; _ = digits() }
+        }
+        if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") { i += 1 }
+            guard digits() > 0 else { return nil }
+        }
+        guard i == b.count else { return nil }
+        return Double(text)
+    }
+
     private static func convert(_ node: Node, source: String, depth: Int) throws -> JSON {
         guard depth < 100 else { throw MregError.invalid("\(source): \(location(node))nested too deeply") }
         switch node {
@@ -47,8 +74,12 @@ enum YAML {
                 if let f = node.float { return .number(f) }
                 return .string(s.string)
             case Tag.Name.float:
-                guard let f = node.float else { return .string(s.string) }
+                guard let f = node.float ?? coreFloat(s.string) else { return .string(s.string) }
                 return .number(f)  // NaN and infinities are refused by the caller, which names the key.
+            case Tag.Name.str where s.style == .plain:
+                // The core schema reads some plain floats (`-.5`) that Yams leaves as strings.
+                if let f = coreFloat(s.string) { return .number(f) }
+                return .string(s.string)
             default:
                 return .string(s.string)
             }
