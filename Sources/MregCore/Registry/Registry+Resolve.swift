@@ -8,6 +8,22 @@ public struct ResolvedVersion: Sendable {
 
 extension Registry {
     /// Finds the version a `VersionRef` names (see docs/cli.md, "Naming a version").
+    /// The bytes of `id` if it may be a version record: nil as soon as its first bytes show it is
+    /// not JSON, so a large artifact that shares an id prefix is not read through.
+    private func recordBytes(_ id: ObjectID) -> [UInt8]? {
+        struct NotARecord: Error {}
+        var bytes: [UInt8] = []
+        do {
+            try store.stream(id, sizeLimit: VersionRecord.sizeLimit) { chunk in
+                if bytes.isEmpty, chunk.first != UInt8(ascii: "{") { throw NotARecord() }
+                bytes.append(contentsOf: chunk)
+            }
+        } catch {
+            return nil
+        }
+        return bytes
+    }
+
     public func resolve(_ ref: VersionRef) throws -> ResolvedVersion {
         switch ref {
         case .number(let m, let n):
@@ -31,7 +47,7 @@ extension Registry {
             var found: [(ObjectID, VersionRecord)] = []
             for id in candidates {
                 // Only version records count; artifacts and other objects with the prefix do not.
-                guard let bytes = try? store.get(id, limit: 1 << 20), let json = try? JSON.parse(bytes),
+                guard let bytes = recordBytes(id), let json = try? JSON.parse(bytes),
                       json["type"]?.string == VersionRecord.type, let r = try? VersionRecord(json: json, source: "\(id)") else { continue }
                 found.append((id, r))
             }

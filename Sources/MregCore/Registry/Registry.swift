@@ -143,7 +143,7 @@ public final class Registry: @unchecked Sendable {
     }
 
     public func record(_ id: ObjectID) throws -> VersionRecord {
-        let bytes = try store.get(id, limit: 256 << 20)
+        let bytes = try store.get(id, limit: VersionRecord.sizeLimit)
         let json: JSON
         do { json = try JSON.parse(bytes) } catch { throw MregError.corrupt("version record \(id) is not valid JSON: \(error)") }
         return try VersionRecord(json: json, source: "version record \(id)")

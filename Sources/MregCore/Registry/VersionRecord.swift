@@ -34,6 +34,8 @@ public struct VersionRecord: Equatable, Sendable {
     }
 
     public static let type = "mreg.version"
+    /// The largest record mreg reads (about a million artifacts).
+    public static let sizeLimit: UInt64 = 256 << 20
 
     public var name: String { "\(model)@\(version)" }
     public var totalSize: UInt64 { artifacts.reduce(0) { $0 + $1.size } }
