@@ -50,6 +50,7 @@ extension Registry {
             let bytes = try readUserFile(pf, what: "params file")
             let json = try UserFile.parse(bytes, path: pf, what: "params file")
             guard case .object = json else { throw MregError.invalid("params file \(pf): expected an object of parameters, found \(json.typeName)") }
+            try Self.checkParams(json, path: pf)
             params = json
             paramsBytes = bytes
         }
@@ -122,6 +123,28 @@ extension Registry {
     }
 
     /// `key=value` labels: keys `[A-Za-z0-9._-]{1,64}`, values one line of at most 1,024 bytes.
+    /// Deepest nesting of parameters that a version record can hold and still be read back.
+    static let paramsDepthLimit = 64
+
+    /// Refuses parameters a version record cannot hold: numbers JSON has no spelling for (YAML's
+    /// `.nan` and `.inf`) and nesting deeper than `paramsDepthLimit`, naming the key.
+    static func checkParams(_ value: JSON, path: String, key: String = "", depth: Int = 0) throws {
+        if depth > paramsDepthLimit {
+            let shown = key.utf8.count > 60 ? String(key.prefix(60)) + "…" : key
+            throw MregError.invalid("params file \(path): nested more than \(paramsDepthLimit) levels deep (at \"\(shown)\")")
+        }
+        switch value {
+        case .number(let n) where !n.isFinite:
+            throw MregError.invalid("params file \(path): \"\(key)\" is \(n.isNaN ? "NaN" : "infinite"); a version record holds finite numbers only (quote it to keep it as text)")
+        case .object(let o):
+            for k in o.keys.sorted() { try checkParams(o[k]!, path: path, key: key.isEmpty ? k : key + "." + k, depth: depth + 1) }
+        case .array(let a):
+            for (i, v) in a.enumerated() { try checkParams(v, path: path, key: "\(key)[\(i)]", depth: depth + 1) }
+        default:
+            break
+        }
+    }
+
     static func parseLabels(_ items: [String]) throws -> [String: String] {
         var labels: [String: String] = [:]
         for item in items {
