@@ -63,6 +63,7 @@ struct ObjectStoreTests {
         ("1 MiB + 1 random", [UInt8](randomBytes(mib + 1, seed: 14)), .raw),
         ("5 MiB random", [UInt8](randomBytes(5 * mib, seed: 15)), .raw),
         ("5 MiB + 12345 random", [UInt8](randomBytes(5 * mib + 12_345, seed: 16)), .raw),
+        ("exactly 2 MiB compressible", Array(String(repeating: "abcdefgh", count: (2 * mib) / 8).utf8), .zlib),
         ("3 MiB + 7 compressible", Array(String(repeating: "weights ", count: (3 * mib + 7) / 8).utf8) + Array("1234567".utf8), .zlib),
     ]
 
@@ -242,7 +243,8 @@ struct ObjectStoreTests {
     enum Damage: String, CaseIterable, Sendable {
         case flipPayloadByte, flipLastByte, truncate, truncateToHeader, truncateInHeader, emptyFile
         case trailingGarbage, trailingZero, badMagic, badEncoding, nonNumericSize, negativeSize, emptySize
-        case sizeTooSmall, sizeTooLarge, sizeZero, noNewline, symlinkToIntactCopy, directory, missing
+        case sizeTooSmall, sizeTooLarge, sizeZero, hugeSize, twentyDigitSize, crlf, extraSpace, noNewline
+        case symlinkToIntactCopy, directory, missing
     }
 
     static func makeObject(_ kind: Kind, _ store: ObjectStore, _ t: TemporaryDirectory) throws -> (ObjectID, [UInt8], Encoding) {
@@ -297,6 +299,10 @@ struct ObjectStoreTests {
         case .sizeTooSmall: bytes = header("MREG1 \(enc) \(data.count - 1)\n") + payload
         case .sizeTooLarge: bytes = header("MREG1 \(enc) \(data.count + 1)\n") + payload
         case .sizeZero: bytes = header("MREG1 \(enc) 0\n") + payload
+        case .hugeSize: bytes = header("MREG1 \(enc) 9999999999999999999\n") + payload
+        case .twentyDigitSize: bytes = header("MREG1 \(enc) 18446744073709551615\n") + payload
+        case .crlf: bytes = header("MREG1 \(enc) \(data.count)\r\n") + payload
+        case .extraSpace: bytes = header("MREG1  \(enc) \(data.count)\n") + payload
         case .noNewline: bytes = header("MREG1 \(enc) \(data.count)") + payload
         case .symlinkToIntactCopy, .directory, .missing: break
         }
@@ -374,6 +380,29 @@ struct ObjectStoreTests {
         let id = ObjectID.of(data)
         Self.plant(t, store, id, Array("MREG1 zlib \(data.count)\n".utf8) + (try ObjectStore.deflateAll(data, level: 9)))
         #expect(try store.get(id) == data)
+    }
+
+    @Test("a hand-made empty zlib object reads back as no bytes")
+    func emptyZlib() throws {
+        let t = TemporaryDirectory()
+        let store = Self.makeStore(t)
+        let id = ObjectID.of([UInt8]())
+        Self.plant(t, store, id, Array("MREG1 zlib 0\n".utf8) + (try ObjectStore.deflateAll([], level: 6)))
+        #expect(try store.get(id) == [])
+        #expect(try store.verify(id).encoding == .zlib)
+    }
+
+    @Test("a zlib object followed by a second zlib stream is refused")
+    func twoStreams() throws {
+        let t = TemporaryDirectory()
+        let store = Self.makeStore(t)
+        let data = Array(String(repeating: "abc", count: 1_000).utf8)
+        let id = ObjectID.of(data)
+        let z = try ObjectStore.deflateAll(data, level: 6)
+        Self.plant(t, store, id, Array("MREG1 zlib \(data.count)\n".utf8) + z + z)
+        let e = #expect(throws: MregError.self) { try store.get(id) }
+        #expect(e?.kind == .operational)
+        #expect(e?.message.contains(id.description) == true)
     }
 
     // MARK: - Listing

@@ -244,6 +244,103 @@ struct RegistryCoreTests {
         #expect(TreeSnapshot(t.join("reg")) == before)
     }
 
+    @Test("more than 16 files are stored as a batch: duplicates once, all readable, fsck ok")
+    func batchRegister() throws {
+        let t = TemporaryDirectory()
+        let r = try Registry.create(at: t.join("reg"))
+        var expected: [String: Data] = [:]
+        for i in 0..<40 {
+            // Every fourth file repeats the content of file 0.
+            let data = i % 4 == 0 ? Data("shared shard\n".utf8) : randomBytes(2_000 + i, seed: UInt64(100 + i))
+            expected[String(format: "shards/shard-%03d.bin", i)] = data
+            t.write(String(format: "model/shards/shard-%03d.bin", i), data)
+        }
+        let res = try Self.register(r, t, [t.join("model")])
+        #expect(res.files == 40)
+        let unique = Set(expected.values)
+        #expect(res.newBytes == UInt64(unique.reduce(0) { $0 + $1.count }))
+        #expect(res.record.artifacts.map(\.path) == expected.keys.sorted())
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: t.join("reg/tmp")).filter { $0.hasPrefix("obj-") }) == [])
+        _ = try r.fetch(.latest(Self.fraud), out: t.join("out"), force: false)
+        for (rel, data) in expected { #expect(t.read("out/" + rel) == data, "\(rel)") }
+        let report = try r.fsck()
+        #expect(report.ok, "\(report.problems)")
+    }
+
+    @Test("registering a directory that holds the registry leaves the registry out")
+    func registryInsideTree() throws {
+        let t = TemporaryDirectory()
+        t.mkdir("work")
+        let r = try Registry.create(at: t.join("work/.registry"))
+        t.write("work/model.bin", "weights")
+        let mf = t.write("m.json", "{\"f1\": 0.5}")
+        let res = try r.register(RegisterRequest(model: Self.fraud, paths: [t.join("work")], metricsFile: mf))
+        #expect(res.record.artifacts.map(\.path) == ["model.bin"])
+    }
+
+    @Test("params with values JSON cannot hold (YAML .nan, .inf) are refused by key or stored readably")
+    func paramsNonFinite() throws {
+        let t = TemporaryDirectory()
+        let r = try Registry.create(at: t.join("reg"))
+        let pf = t.write("params.yaml", "learning_rate: 0.1\nmax_depth: .inf\ndropout: .nan\n")
+        let req = RegisterRequest(model: Self.fraud, paths: [t.write("a/w.bin", "w")], metricsFile: Self.metrics(t, "m.json"), paramsFile: pf)
+        let result: RegisterResult
+        do {
+            result = try r.register(req)
+        } catch let e as MregError {
+            // Refusing is fine, as invalid input naming the file and a key.
+            #expect(e.kind == .invalidInput, "\(e.message)")
+            #expect(e.message.contains(pf), "\(e.message)")
+            #expect(e.message.contains("max_depth") || e.message.contains("dropout"), "\(e.message)")
+            return
+        }
+        // Accepting is fine only if the version can be read back.
+        #expect(throws: Never.self, "the record of a registered version must be readable") { _ = try r.record(result.recordID) }
+        let report = try r.fsck()
+        #expect(report.ok, "\(report.problems)")
+    }
+
+    @Test("params nested as deeply as the parser accepts still give a readable record")
+    func paramsDeeplyNested() throws {
+        let t = TemporaryDirectory()
+        let r = try Registry.create(at: t.join("reg"))
+        // 199 levels: the deepest a user's JSON file may be (JSON.parse refuses 200 and more).
+        let depth = 199
+        let text = String(repeating: "{\"a\":", count: depth) + "1" + String(repeating: "}", count: depth)
+        let pf = t.write("params.json", text)
+        #expect(throws: Never.self) { _ = try JSON.parse(Array(text.utf8)) }
+        let req = RegisterRequest(model: Self.fraud, paths: [t.write("a/w.bin", "w")], metricsFile: Self.metrics(t, "m.json"), paramsFile: pf)
+        let result: RegisterResult
+        do {
+            result = try r.register(req)
+        } catch let e as MregError {
+            #expect(e.kind == .invalidInput, "\(e.message)")
+            #expect(e.message.contains(pf), "\(e.message)")
+            return
+        }
+        #expect(throws: Never.self, "the record of a registered version must be readable") { _ = try r.record(result.recordID) }
+        let report = try r.fsck()
+        #expect(report.ok, "\(report.problems)")
+    }
+
+    @Test("a version with many artifacts (a record over 1 MiB) resolves by id prefix")
+    func resolveLargeRecordByID() throws {
+        let t = TemporaryDirectory()
+        let r = try Registry.create(at: t.join("reg"))
+        // 5,000 files with realistic checkpoint-style paths make a record of about 1.3 MB.
+        let dirName = "checkpoints/epoch-0042/optimizer-state-and-sharded-model-weights"
+        for i in 0..<5_000 {
+            t.write(String(format: "model/\(dirName)/shard-%05d-of-05000.safetensors", i), "\(i)")
+        }
+        let res = try Self.register(r, t, [t.join("model")])
+        let recordSize = try r.store.get(res.recordID).count
+        #expect(recordSize > 1 << 20)
+        #expect(try r.record(res.recordID).artifacts.count == 5_000)
+        let found = try r.resolve(.id(String(res.recordID.hex.prefix(8))))
+        #expect(found.recordID == res.recordID)
+        #expect(found.version == 1)
+    }
+
     // MARK: - Fetch
 
     @Test("fetch writes byte-identical files with their modes, and nothing else", arguments: [false, true])
@@ -290,6 +387,35 @@ struct RegistryCoreTests {
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: t.join("real")).isEmpty)
         #expect(!t.exists("reg/out"))
+    }
+
+    @Test("fetch into a directory whose name is long but valid (240 bytes)")
+    func fetchLongName() throws {
+        let t = TemporaryDirectory()
+        let r = try Registry.create(at: t.join("reg"))
+        _ = try Self.register(r, t, [t.write("a/w.bin", "weights")])
+        let leaf = String(repeating: "n", count: 240)
+        let result = try r.fetch(.latest(Self.fraud), out: t.join(leaf), force: false)
+        #expect(result.files == 1)
+        #expect(t.read(leaf + "/w.bin") == Data("weights".utf8))
+    }
+
+    @Test("fetch never writes into the registry, however --out spells it", arguments: ["x/../reg/objects/FAN", "x//../reg/objects/FAN", "..//reg/objects/FAN", "x/../reg/models"])
+    func fetchIntoRegistry(spelling: String) throws {
+        let t = TemporaryDirectory()
+        let r = try Registry.create(at: t.join("reg"))
+        let reg = try Self.register(r, t, [t.write("a/w.bin", randomBytes(5_000, seed: 77))])
+        t.mkdir("x")
+        let fan = String(reg.record.artifacts[0].object.hex.prefix(2))
+        var rel = spelling.replacingOccurrences(of: "FAN", with: fan)
+        if rel.hasPrefix("..//") { rel = "x/" + rel }
+        let out = t.path + "/" + rel
+        let before = TreeSnapshot(t.join("reg"))
+        let e = #expect(throws: MregError.self, "--out \(out)") { try r.fetch(.latest(Self.fraud), out: out, force: true) }
+        #expect(e?.kind == .invalidInput, "\(e?.message ?? "")")
+        #expect(TreeSnapshot(t.join("reg")) == before)
+        let report = try? r.fsck()
+        #expect(report?.ok == true, "\(report?.problems ?? ["fsck failed"])")
     }
 
     // MARK: - fsck and gc

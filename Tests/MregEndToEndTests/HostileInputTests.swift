@@ -96,6 +96,11 @@ struct HostileInputTests {
         expectRefused(lab, ["fetch", "fraud@1", "--out", lab.t.join("linkdir/out")], mentioning: "symbolic link")
         #expect(try! FileManager.default.contentsOfDirectory(atPath: lab.t.join("real")).isEmpty)
         expectRefused(lab, ["fetch", "fraud@1", "--out", lab.registry + "/objects/x"], mentioning: "inside the registry")
+        // However it is spelled, and even with --force on an existing registry directory.
+        for spelling in ["real/../reg/models", "real//..//reg/objects", "real/./../reg/tmp", "real/../reg"] {
+            expectRefused(lab, ["fetch", "fraud@1", "--force", "--out", lab.t.join(spelling)], mentioning: "inside the registry")
+        }
+        expectRefused(lab, ["fetch", "fraud@1", "--force", "--out", lab.t.join("real/..")], mentioning: "name a directory")
         expectRefused(lab, ["fetch", "fraud@1", "--out", lab.t.join("no/such/parent/out")], mentioning: "does not exist")
     }
 

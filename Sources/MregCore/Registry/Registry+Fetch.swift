@@ -36,7 +36,10 @@ extension Registry {
             }
             guard (st.st_mode & S_IFMT) == S_IFDIR else { throw MregError.invalid("--out \(out): \(prefix) is not a directory") }
         }
-        let target = parent == "/" ? "/" + leaf : parent + "/" + leaf
+        // Every parent is a real directory, so the kernel's answer for the parent is its real path:
+        // `x/../reg/objects`, `x//..//reg` and the like are compared as what they name.
+        let realParent = Sys.realpath(parent) ?? parent
+        let target = realParent == "/" ? "/" + leaf : realParent + "/" + leaf
         if target == root || target.hasPrefix(root + "/") || root.hasPrefix(target + "/") {
             throw MregError.invalid("--out \(out) is inside the registry \(root) (or contains it); fetch somewhere else")
         }
@@ -59,7 +62,7 @@ extension Registry {
         // during the fetch cannot redirect it.
         let parentFD = try Sys.open(parent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
         defer { Sys.close(parentFD) }
-        let tmpName = ".\(leaf).mreg-fetch-\(Sys.pid)-\(UInt32.random(in: 0...UInt32.max))"
+        let tmpName = ".\(Self.shortened(leaf)).mreg-fetch-\(Sys.pid)-\(UInt32.random(in: 0...UInt32.max))"
         let tmpPath = parent == "/" ? "/" + tmpName : parent + "/" + tmpName
         if mkdirat(parentFD, tmpName, 0o700) != 0 {
             throw MregError.io("cannot create \(tmpPath) beside --out: \(String(cString: strerror(errno)))")
@@ -136,7 +139,20 @@ extension Registry {
             committed = true
             try Sys.fsync(parentFD, path: parent)
         }
-        return FetchResult(version: version, files: record.artifacts.count, bytes: bytes, out: outPath)
+        return FetchResult(version: version, files: record.artifacts.count, bytes: bytes, out: target)
+    }
+
+    /// At most 200 bytes of `name`, cut at a character boundary, so that a temporary name built
+    /// from it stays within the 255-byte limit of a file name.
+    static func shortened(_ name: String) -> String {
+        var out = ""
+        var bytes = 0
+        for c in name {
+            bytes += c.utf8.count
+            if bytes > 200 { break }
+            out.append(c)
+        }
+        return out
     }
 
     /// `("a/b", "c")` for `"a/b/c"`, `(".", "c")` for `"c"`, `("/", "c")` for `"/c"`.
