@@ -40,6 +40,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmark data generator (scripts/benchmark.py): many versions in one process.
+        .executableTarget(
+            name: "mreg-populate",
+            dependencies: ["MregCore"]
+        ),
         // Test support: temporary registries, fixture trees, running the built binary.
         .target(
             name: "_MregTestSupport",

@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
 """mreg benchmarks: one command, own data, figures with ratios to the physical limit.
 
-    python3 scripts/benchmark.py [--quick] [--full] [--keep]
+    python3 scripts/benchmark.py [--quick] [--full] [--scaling] [--keep]
 
 Builds a release mreg (static standard library) unless $MREG names a binary, generates its data
 under /tmp/mreg-bench, and prints Markdown tables. Every reference (openssl, sha256sum, cp, gzip)
 is measured in the same run on the same warm files, so ratios hold on a shared, noisy machine.
 --quick: 256 MiB instead of 1 GiB, smaller metadata registries (about 2 minutes).
---full: also 10,000 versions for the metadata scaling figures (slow to generate).
+--full: also 10,000 and 100,000 versions for the metadata scaling figures (about 15 more minutes;
+the versions are made by mreg-populate, which registers in one process through the same code).
+--scaling: only the scaling table, at 100, 1,000, 10,000 and 100,000 versions.
 """
 import json, os, shutil, statistics, subprocess, sys, time
 
 QUICK = "--quick" in sys.argv
 FULL = "--full" in sys.argv
+SCALING = "--scaling" in sys.argv
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = "/tmp/mreg-bench"
 REPS = 3
@@ -49,10 +52,41 @@ def mreg_binary():
     subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return os.path.join(sh(["swift", "build", "-c", "release", "--static-swift-stdlib", "--show-bin-path"], cwd=ROOT).strip(), "mreg")
 
+def populate_binary(mreg):
+    """mreg-populate beside the mreg binary, or $MREG_POPULATE."""
+    return os.environ.get("MREG_POPULATE") or os.path.join(os.path.dirname(mreg), "mreg-populate")
+
+def scaling(mreg, counts):
+    def ms(argv, reps=10):
+        return statistics.median(run(argv)[0] for _ in range(reps)) * 1000
+    print("## Scaling with the number of versions of one model\n")
+    print("| versions | generate (s) | resolve NAME@N/2 (ms) | resolve NAME@production (ms) | show NAME@N/2 (ms) | check NAME@N (ms) | log NAME -n 20 (ms) | list NAME (ms) | fsck (s) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    populate = populate_binary(mreg)
+    for count in counts:
+        path = os.path.join(WORK, f"reg-scale-{count}")
+        rm(path); run([mreg, "init", path])
+        print(f"generating {count:,} versions with {populate}...", file=sys.stderr)
+        gen = run([populate, path, "fraud", str(count)])[0]
+        run([mreg, "promote", "--registry", path, "fraud@1"])
+        fsck = run([mreg, "fsck", "--registry", path])[0]
+        print(f"| {count:,} | {gen:.0f} | {ms([mreg, 'resolve', '--registry', path, f'fraud@{count // 2}']):.1f} | "
+              f"{ms([mreg, 'resolve', '--registry', path, 'fraud@production']):.1f} | "
+              f"{ms([mreg, 'show', '--registry', path, f'fraud@{count // 2}']):.1f} | "
+              f"{ms([mreg, 'check', '--registry', path, f'fraud@{count}']):.1f} | "
+              f"{ms([mreg, 'log', '--registry', path, 'fraud', '-n', '20']):.1f} | "
+              f"{ms([mreg, 'list', '--registry', path, 'fraud'], reps=3):.0f} | {fsck:.1f} |")
+        rm(path)
+
 def main():
     mreg = mreg_binary()
     rm(WORK)
     os.makedirs(WORK)
+    if SCALING:
+        print(f"# mreg metadata scaling ({time.strftime('%Y-%m-%d')})\n")
+        scaling(mreg, [100, 1000, 10000, 100000])
+        rm(WORK)
+        return
     m = os.path.join(WORK, "m.json")
     open(m, "w").write('{"f1": 0.5, "auc": 0.7}')
     size_mib = 256 if QUICK else 1024
@@ -230,16 +264,7 @@ open(sys.argv[2], 'wb').write(data[:n])
     print()
     rm(meta)
 
-    print("## Scaling with the number of versions of one model\n")
-    print("| versions | resolve NAME@N/2 (ms) | resolve NAME@production (ms) | list NAME (ms) |")
-    print("|---|---|---|---|")
-    for count in [100, 1000] + ([10000] if FULL else []):
-        path = os.path.join(WORK, f"reg-scale-{count}")
-        make_registry(path, count, 0, 0)
-        print(f"| {count:,} | {ms([mreg, 'resolve', '--registry', path, f'fraud@{count // 2}']):.1f} | "
-              f"{ms([mreg, 'resolve', '--registry', path, 'fraud@production']):.1f} | "
-              f"{ms([mreg, 'list', '--registry', path, 'fraud'], reps=3):.0f} |")
-        rm(path)
+    scaling(mreg, [100, 1000] + ([10000, 100000] if FULL else []))
     if "--keep" not in sys.argv:
         rm(WORK)
 

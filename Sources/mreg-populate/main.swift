@@ -1,0 +1,38 @@
+// Benchmark data generator: registers many versions of one model in one process, through the same
+// code path as `mreg register` (every write fsynced, every ref moved under the lock), so that the
+// metadata benchmarks can be run at 10,000 and 100,000 versions without paying one process start
+// per version. Used by scripts/benchmark.py; not installed, not part of the command-line contract.
+//
+//   mreg-populate REGISTRY MODEL COUNT
+import Foundation
+import MregCore
+
+let args = CommandLine.arguments
+guard args.count == 4, let count = Int(args[3]), count > 0 else {
+    FileHandle.standardError.write(Data("usage: mreg-populate REGISTRY MODEL COUNT\n".utf8))
+    exit(2)
+}
+do {
+    let registry = try Registry.open(explicit: args[1])
+    let model = try ModelName(args[2])
+    let work = NSTemporaryDirectory() + "mreg-populate-\(getpid())"
+    try FileManager.default.createDirectory(atPath: work + "/art", withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: work) }
+    try Data("w".utf8).write(to: URL(fileURLWithPath: work + "/art/w.bin"))
+    let metrics = work + "/metrics.json"
+    let start = Date()
+    for i in 0..<count {
+        let f1 = 0.5 + Double(i) / Double(10 * count)
+        try Data("{\"f1\": \(f1), \"auc\": 0.7}".utf8).write(to: URL(fileURLWithPath: metrics))
+        _ = try registry.register(RegisterRequest(model: model, paths: [work + "/art"], metricsFile: metrics))
+        if (i + 1) % 10_000 == 0 {
+            FileHandle.standardError.write(Data("\(i + 1) versions, \(Int(Date().timeIntervalSince(start))) s\n".utf8))
+        }
+    }
+} catch let e as MregError {
+    FileHandle.standardError.write(Data("mreg-populate: \(e.message)\n".utf8))
+    exit(e.exitCode)
+} catch {
+    FileHandle.standardError.write(Data("mreg-populate: \(error)\n".utf8))
+    exit(1)
+}
