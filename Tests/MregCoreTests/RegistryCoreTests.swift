@@ -521,6 +521,23 @@ struct RegistryCoreTests {
         #expect(r.store.contains(young))
     }
 
+    @Test("gc walks every history entry even when a later promotion already named it")
+    func gcAfterPromotions() throws {
+        let t = TemporaryDirectory()
+        let r = try Self.populated(t)
+        let staging = try StageName("staging")
+        _ = try r.promote(.number(Self.fraud, 1), stage: .production)
+        _ = try r.promote(.number(Self.fraud, 2), stage: staging)
+        _ = try r.promote(.number(Self.fraud, 2), stage: .production)
+        let before = Set(try r.store.scan().objects)
+        #expect(try r.gc(grace: 0).removedObjects == 0)
+        #expect(Set(try r.store.scan().objects) == before)
+        let fsck = try r.fsck()
+        #expect(fsck.ok, "\(fsck.problems)")
+        _ = try r.fetch(.number(Self.fraud, 1), out: t.join("out1"), force: false)
+        #expect(try r.log(Self.fraud).count == 5)
+    }
+
     // MARK: - Artifact paths
 
     static let safePaths = [

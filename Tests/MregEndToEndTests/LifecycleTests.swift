@@ -300,6 +300,31 @@ struct LifecycleTests {
         #expect(lab.run(["fsck"]).status == 0)
     }
 
+    @Test("gc keeps the whole history of a model promoted on several stages, rolled back and re-gated")
+    func gcKeepsHistory() {
+        let lab = Lab()
+        for f1 in [0.80, 0.81, 0.82] { lab.register("{\"f1\": \(f1)}") }
+        // Each promotion names the stage's earlier champion changes (prior_changes); an entry that
+        // is named that way must not end the walk of the older history.
+        #expect(lab.run(["promote", "fraud@1"]).status == 0)
+        #expect(lab.run(["promote", "fraud@2", "--stage", "staging"]).status == 0)
+        #expect(lab.run(["promote", "fraud@2"]).status == 0)
+        #expect(lab.baseline("heuristic", "{\"f1\": 0.5}").status == 0)
+        #expect(lab.policy("stages:\n  production:\n    gates:\n      - f1 >= champion\n").status == 0)
+        #expect(lab.run(["promote", "fraud@3"]).status == 0)
+        #expect(lab.run(["rollback", "fraud", "--reason", "canary"]).status == 0)
+        let before = lab.run(["fsck", "--json"])
+        #expect(before.status == 0, "\(before)")
+        let gc = lab.run(["gc", "--grace", "0", "--json"])
+        #expect(gc.status == 0, "\(gc)")
+        #expect(gc.json["removed_objects"] as? Int == 0, "\(gc)")
+        #expect(lab.run(["fsck"]).status == 0)
+        for v in 1...3 { #expect(lab.run(["fetch", "fraud@\(v)", "--out", "out\(v)"]).status == 0) }
+        #expect(lab.champion() == "fraud@2")
+        #expect(lab.run(["resolve", "fraud@production~1"]).status == 0)
+        #expect((lab.run(["log", "fraud", "--json"]).json["entries"] as? [[String: Any]])?.count == 10)
+    }
+
     @Test("diff: deltas marked by direction, params, files, and the gate verdict against the champion")
     func diff() {
         let lab = Lab()

@@ -159,9 +159,13 @@ extension Registry {
         for name in Sys.isDirectory(modelsDir) ? try Sys.listDirectory(modelsDir) : [] {
             guard let m = try? ModelName(name) else { continue }
             guard let headID = try head(m) else { continue }
+            // Entries are walked once each along `prev`. An entry may already be in `reachable`
+            // because a later entry names it (a promotion's prior_changes), so being marked is not
+            // the same as being walked: stopping there would leave everything older unmarked.
+            var walked = Set<ObjectID>()
             var next: ObjectID? = headID
             while let id = next {
-                if reachable.contains(id) { break }
+                guard walked.insert(id).inserted else { break }
                 try mark(id)
                 let e = try entry(id)
                 for ref in e.referencedObjects where ref != e.prev { try mark(ref) }
