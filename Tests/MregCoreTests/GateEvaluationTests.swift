@@ -135,6 +135,25 @@ struct GateEvaluationTests {
         #expect(low.results.allSatisfy { $0.verdict == .fail })
     }
 
+    @Test("a threshold beyond the range of a number fails the rule, and the report stays valid JSON")
+    func overflowingThreshold() throws {
+        let champ = ms(["f1": 1.5e308, "auc": 1e308])
+        let rules = ["f1 >= champion * 2", "auc > champion + 1e308", "f1 >= champion"]
+        let r = try evaluate(rules, context(ms(["f1": 1.6e308, "auc": 1.7e308]), champion: champ))
+        #expect(r.verdict("f1 >= champion * 2") == .fail)
+        #expect(r.row("f1 >= champion * 2")?.threshold == nil)
+        #expect(r.reason("f1 >= champion * 2").contains("beyond the range of a number"), "\(r.reason("f1 >= champion * 2"))")
+        #expect(r.verdict("auc > champion + 1e308") == .fail)
+        #expect(r.verdict("f1 >= champion") == .pass)
+        #expect(!r.passed)
+        let bytes = r.json.canonicalBytes
+        #expect(!String(decoding: bytes, as: UTF8.self).contains("inf"))
+        #expect(try GateReport(json: try JSON.parse(bytes)) == r)
+        // A difference beyond a double is said without an amount.
+        let far = try evaluate(["x >= champion"], context(ms(["x": 1.5e308]), champion: ms(["x": -1.5e308])))
+        #expect(far.reason("x >= champion").hasSuffix("better (higher is better)"), "\(far.reason("x >= champion"))")
+    }
+
     @Test("ratio rules on lower-is-better metrics: * 1.10 allows 10% worse, * 0.95 demands 5% better")
     func lowerIsBetterRatios() throws {
         let champ = ms(["latency": 10, "log_loss": 0.40], lower: ["latency"])

@@ -108,6 +108,15 @@ struct JSONTests {
         #expect(Self.canonical(.number(-0.0)) == "0" || Self.canonical(.number(-0.0)) == "-0")
     }
 
+    @Test("values JSON cannot hold (infinity, NaN) are written as null, never as invalid JSON")
+    func nonFiniteWrittenAsNull() throws {
+        for v in [Double.infinity, -Double.infinity, Double.nan] {
+            #expect(Self.canonical(.number(v)) == "null")
+            let doc = JSON.object(["x": .number(v), "y": .array([.number(v), .number(1)])])
+            #expect(try Self.parse(Self.canonical(doc)) == .object(["x": .null, "y": .array([.null, .number(1)])]))
+        }
+    }
+
     @Test("number syntax accepted by RFC 8259")
     func numberSyntax() throws {
         #expect(try Self.parse("0") == .number(0))

@@ -325,6 +325,30 @@ struct LifecycleTests {
         #expect((lab.run(["log", "fraud", "--json"]).json["entries"] as? [[String: Any]])?.count == 10)
     }
 
+    @Test("huge metric values: a threshold beyond a double blocks, and the history stays readable")
+    func hugeValues() {
+        let lab = Lab()
+        lab.register("{\"f1\": 1.5e308, \"loss\": -1.5e308}")
+        lab.register("{\"f1\": 1.7e308, \"loss\": 1.5e308}")
+        #expect(lab.run(["promote", "fraud@1"]).status == 0)
+        #expect(lab.policy("stages:\n  production:\n    gates:\n      - f1 >= champion * 2\n").status == 0)
+        let blocked = lab.run(["promote", "fraud@2", "--json"])
+        #expect(blocked.status == 3, "\(blocked)")
+        #expect(lab.verdict(blocked, "f1 >= champion * 2") == "fail")
+        #expect(lab.rules(blocked).first?["threshold"] is NSNull, "\(blocked.stdout)")
+        // The blocked attempt is in the history, and every command still reads it.
+        let log = lab.run(["log", "fraud", "--json"])
+        #expect(log.status == 0, "\(log)")
+        #expect((log.json["entries"] as? [[String: Any]])?.first?["event"] as? String == "blocked")
+        #expect(lab.run(["fsck"]).status == 0)
+        let diff = lab.run(["diff", "fraud@2", "fraud@1", "--json"])
+        #expect(diff.status == 0, "\(diff)")
+        let loss = (diff.json["metrics"] as? [[String: Any]])?.first { $0["name"] as? String == "loss" }
+        #expect(loss?["delta"] is NSNull, "\(diff.stdout)")
+        #expect(lab.run(["promote", "fraud@2", "--override", "huge values"]).status == 0)
+        #expect(lab.champion() == "fraud@2")
+    }
+
     @Test("diff: deltas marked by direction, params, files, and the gate verdict against the champion")
     func diff() {
         let lab = Lab()

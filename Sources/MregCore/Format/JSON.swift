@@ -66,7 +66,9 @@ extension JSON {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .number(let n): out.append(contentsOf: JSON.format(n).utf8)
+        // JSON has no infinity or NaN: a value that is not finite is written as null, so no
+        // output and no stored object is ever invalid JSON.
+        case .number(let n): out.append(contentsOf: (n.isFinite ? JSON.format(n) : "null").utf8)
         case .string(let s): JSON.writeString(s, into: &out)
         case .array(let a):
             out.append(UInt8(ascii: "["))

@@ -67,7 +67,8 @@ extension GateEvaluator {
         func change(_ metric: String, _ candidate: Double, _ reference: Double, _ kind: String) -> String {
             if candidate == reference { return "same value as the \(kind)" }
             let better = lower.contains(metric) ? candidate < reference : candidate > reference
-            return "\(better ? "better" : "worse") by \(JSON.display(abs(candidate - reference))) (\(direction(metric)))"
+            let amount = abs(candidate - reference)
+            return "\(better ? "better" : "worse")\(amount.isFinite ? " by \(JSON.display(amount))" : "") (\(direction(metric)))"
         }
 
         /// "0.85 > 0.805" or "0.8 is not > 0.805".
@@ -151,6 +152,12 @@ extension GateEvaluator {
                 return r
             }
             r.threshold = reference.map { margin.apply(to: $0) }
+            if let ref = reference, let threshold = r.threshold, !threshold.isFinite {
+                // 1.5e308 * 2: no candidate can be compared with a threshold beyond a double.
+                r.threshold = nil
+                r.reason = "the threshold \(name) \(JSON.display(ref))\(margin.display) is beyond the range of a number"
+                return r
+            }
             switch (r.candidate, reference, r.threshold) {
             case (nil, nil, _):
                 r.reason = "neither \(context.candidateLabel) nor the \(name) reports \(rule.metric)"

@@ -9,10 +9,14 @@ public struct VersionDiff: Sendable {
         public var b: Double?
         public var lowerIsBetter: Bool
         public var change: Change
-        public var delta: Double? { a.flatMap { a in b.map { a - $0 } } }
-        /// Delta relative to the magnitude of `b`; nil when `b` is 0 or missing.
+        /// `a - b`; nil when one is missing or the difference is beyond a double (1.5e308 - -1.5e308).
+        public var delta: Double? {
+            guard let a, let b, (a - b).isFinite else { return nil }
+            return a - b
+        }
+        /// Delta relative to the magnitude of `b`; nil when `b` is 0 or missing, or it overflows.
         public var relative: Double? {
-            guard let d = delta, let b, b != 0 else { return nil }
+            guard let d = delta, let b, b != 0, (d / abs(b)).isFinite else { return nil }
             return d / abs(b)
         }
     }
