@@ -76,6 +76,65 @@ struct HostileRegistryTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: t.path).allSatisfy { !$0.contains("mreg-fetch") })
     }
 
+    /// Replaces a file with a FIFO nobody writes to: opening it for reading would block forever.
+    func fifo(_ path: String) throws {
+        try? FileManager.default.removeItem(atPath: path)
+        #expect(mkfifo(path, 0o644) == 0)
+    }
+
+    @Test("a FIFO in place of a ref, an object or the config is reported; no command waits on it",
+          arguments: ["HEAD", "object", "config"])
+    func fifoInRegistry(_ which: String) throws {
+        let t = Self.make()
+        switch which {
+        case "HEAD": try fifo(t.join("reg/models/fraud/HEAD"))
+        case "object": try fifo(objectPath(t, artifactObject(t, "fraud@1", "weights.bin")))
+        default: try fifo(t.join("reg/config"))
+        }
+        let r = run(t, which == "object" ? ["fetch", "fraud@1", "--out", t.join("out")] : ["resolve", "fraud"])
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderr.contains("not a regular file"), "\(r)")
+        #expect(!t.exists("out"))
+        let fsck = run(t, ["fsck"])
+        #expect(fsck.status == 1, "\(fsck)")
+        if which != "config" { #expect(fsck.stdout.contains("not a regular file"), "\(fsck)") }
+    }
+
+    @Test("a symbolic link in place of a ref is reported, not followed")
+    func headIsSymlink() throws {
+        let t = Self.make()
+        let head = t.join("reg/models/fraud/HEAD")
+        try FileManager.default.moveItem(atPath: head, toPath: t.join("elsewhere"))
+        try FileManager.default.createSymbolicLink(atPath: head, withDestinationPath: t.join("elsewhere"))
+        let r = run(t, ["resolve", "fraud"])
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderr.contains("symbolic link"), "\(r)")
+        expectFsckFails(t, mentioning: "symbolic link")
+    }
+
+    @Test("a user's metrics from a FIFO nobody writes to, or a device, are refused; a pipe with data is read")
+    func metricsFromFifo() throws {
+        let t = Self.make()
+        let before = TreeSnapshot(t.join("reg"))
+        try fifo(t.join("m.fifo"))
+        let silent = run(t, ["register", "fraud", "v1", "--metrics", "m.fifo"])
+        #expect(silent.status == 2, "\(silent)")
+        #expect(silent.stderr.contains("m.fifo") && silent.stderr.contains("empty"), "\(silent)")
+        let device = run(t, ["register", "fraud", "v1", "--metrics", "/dev/null"])
+        #expect(device.status == 2, "\(device)")
+        #expect(device.stderr.contains("/dev/null: not a regular file or a pipe"), "\(device)")
+        #expect(TreeSnapshot(t.join("reg")) == before)
+        // `--metrics <(command)` or /dev/stdin from a pipe: the bytes are read.
+        let sh = Process()
+        sh.executableURL = URL(fileURLWithPath: "/bin/sh")
+        sh.arguments = ["-c", "echo '{\"f1\": 0.9}' | \"$0\" register fraud v1 --metrics /dev/stdin --registry reg", Mreg.binary]
+        sh.currentDirectoryURL = URL(fileURLWithPath: t.path)
+        try sh.run()
+        sh.waitUntilExit()
+        #expect(sh.terminationStatus == 0)
+        #expect(run(t, ["show", "fraud@3", "--json"]).json["metrics"] != nil)
+    }
+
     @Test("a compressed object that inflates far beyond its declared size")
     func inflationBomb() throws {
         let t = Self.make()

@@ -112,8 +112,9 @@ enum UserFile {
 
     /// The bytes of a file a user named, with errors that name it and say why (exit 2).
     static func bytes(_ path: String, what: String) throws -> [UInt8] {
-        do { return try Sys.readFile(path, limit: 16 << 20) } catch let f as Sys.Failure {
+        do { return try Sys.readFile(path, limit: 16 << 20, pipes: true) } catch let f as Sys.Failure {
             switch f.errno {
+            case Sys.Failure.notRegularFile: throw MregError.invalid("\(what) \(path): not a regular file or a pipe")
             case ENOENT_: throw MregError.invalid("\(what) \(path): no such file")
             case EACCES_: throw MregError.invalid("\(what) \(path): cannot read: permission denied")
             case EISDIR_: throw MregError.invalid("\(what) \(path): is a directory, not a file")

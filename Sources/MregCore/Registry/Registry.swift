@@ -121,8 +121,13 @@ public final class Registry: @unchecked Sendable {
     /// Reads a ref file: one `sha256:<hex>` line.
     func readRef(_ path: String) throws -> ObjectID? {
         let bytes: [UInt8]
-        do { bytes = try Sys.readFile(path, limit: 1024) } catch let f as Sys.Failure where f.errno == ENOENT {
-            return nil
+        do { bytes = try Sys.readFile(path, limit: 1024, noFollow: true) } catch let f as Sys.Failure {
+            switch f.errno {
+            case ENOENT: return nil
+            case ELOOP: throw MregError.corrupt("ref \(path) is a symbolic link; refs are regular files")
+            case Sys.Failure.notRegularFile, EISDIR: throw MregError.corrupt("ref \(path) is not a regular file")
+            default: throw f.mregError
+            }
         }
         var text = String(decoding: bytes, as: UTF8.self)
         if text.hasSuffix("\n") { text.removeLast() }

@@ -78,7 +78,7 @@ public struct ObjectStore: Sendable {
     /// does both for all its objects at once.
     public func putFile(at path: String, batch: ObjectBatch? = nil) throws -> Stored {
         let fd: Int32
-        do { fd = try Sys.open(path, O_RDONLY | O_NOFOLLOW) } catch let f as Sys.Failure {
+        do { fd = try Sys.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) } catch let f as Sys.Failure {
             switch f.errno {
             case EACCES: throw MregError.invalid("\(path): cannot read: permission denied")
             case ENOENT: throw MregError.invalid("\(path): vanished before it could be read")
@@ -265,7 +265,7 @@ public struct ObjectStore: Sendable {
     func openObject(_ id: ObjectID) throws -> (fd: Int32, status: FileStatus, path: String) {
         let p = path(of: id)
         let fd: Int32
-        do { fd = try Sys.open(p, O_RDONLY | O_NOFOLLOW) } catch let f as Sys.Failure {
+        do { fd = try Sys.open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) } catch let f as Sys.Failure {
             if f.errno == ENOENT { throw MregError.corrupt("object \(id) is missing (\(p))") }
             if f.errno == ELOOP { throw MregError.corrupt("object \(id) is a symbolic link (\(p))") }
             throw MregError.io("object \(id): cannot open \(p): \(f.reason)")

@@ -75,7 +75,7 @@ final class StatCache {
     // The cache's I/O bypasses `Sys` and its fault-injection seam on purpose: it is best effort,
     // outside the durable write paths, and its failures are ignored.
     private static func readAll(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var out: [UInt8] = []

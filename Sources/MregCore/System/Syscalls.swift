@@ -20,7 +20,10 @@ enum Sys {
         var path: String
         var errno: Int32
 
-        var reason: String { String(cString: strerror(errno)) }
+        /// Not a system error: the path is a FIFO, a device or a socket where a file was expected.
+        static let notRegularFile: Int32 = -1
+
+        var reason: String { errno == Self.notRegularFile ? "not a regular file" : String(cString: strerror(errno)) }
 
         /// One line for the user, naming the path and the reason. Paths the user named are
         /// checked where they are opened (exit 2); a failure anywhere else is operational (exit 1).
@@ -179,11 +182,23 @@ enum Sys {
     }
 
     /// Reads a whole small file (refs, manifests, policies). Large content goes through streams.
-    static func readFile(_ path: String, limit: Int = 64 << 20) throws -> [UInt8] {
-        let fd = try open(path, O_RDONLY)
+    ///
+    /// The open never blocks: a FIFO with no writer would otherwise hang the command. Anything
+    /// but a regular file is refused (`Failure.notRegularFile`), except a pipe when `pipes` is
+    /// set, for a user's `--metrics <(command)`; a pipe nobody writes to reads as empty.
+    /// With `noFollow`, a symbolic link is refused (ELOOP).
+    static func readFile(_ path: String, limit: Int = 64 << 20, pipes: Bool = false, noFollow: Bool = false) throws -> [UInt8] {
+        let fd = try open(path, O_RDONLY | O_NONBLOCK | (noFollow ? O_NOFOLLOW : 0))
         defer { close(fd) }
         let st = try fstat(fd, path: path)
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw Failure(call: "read", path: path, errno: EISDIR) }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw Failure(call: "read", path: path, errno: EISDIR)
+        case S_IFIFO where pipes:
+            // Wait for the writer's bytes from here on.
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        default: throw Failure(call: "read", path: path, errno: Failure.notRegularFile)
+        }
         var result: [UInt8] = []
         result.reserveCapacity(Int(st.st_size) + 1)
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
