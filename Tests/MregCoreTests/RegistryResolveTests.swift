@@ -27,6 +27,32 @@ struct RegistryResolveTests {
         #expect(try r.resolve(.id(ids[7].hex)).version == 8)
     }
 
+    @Test("an id prefix names only committed records; a corrupt candidate is an error, not a miss")
+    func idCommittedOnly() throws {
+        let t = TemporaryDirectory()
+        let r = try Registry.create(at: t.join("reg"))
+        let m = try ModelName("fraud")
+        let mf = t.write("m.json", "{\"f1\": 0.5}")
+        let a = t.write("a/w.bin", "w")
+        let committed = try r.register(RegisterRequest(model: m, paths: [(a as NSString).deletingLastPathComponent], metricsFile: mf)).recordID
+        // The record an interrupted register of fraud@2 would leave: a valid record, never indexed.
+        guard case .object(var fields) = try JSON.parse(try r.store.get(committed)) else { Issue.record("record is not an object"); return }
+        fields["version"] = .number(2)
+        let orphan = try r.store.put(JSON.object(fields).canonicalBytes)
+        let error = #expect(throws: MregError.self) { try r.resolve(.id(orphan.hex)) }
+        #expect(error?.kind == .invalidInput)
+        #expect(error?.message.contains("no version record") == true, "\(error?.message ?? "")")
+        #expect(try r.resolve(.id(committed.hex)).version == 1)
+        // A damaged record is reported as damage (exit 1), not as an unknown id (exit 2).
+        let p = r.store.path(of: committed)
+        chmod(p, 0o644)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: p))
+        bytes[bytes.count - 2] ^= 1
+        try bytes.write(to: URL(fileURLWithPath: p))
+        let damaged = #expect(throws: MregError.self) { try r.resolve(.id(committed.hex)) }
+        #expect(damaged?.kind == .operational, "\(damaged?.message ?? "")")
+    }
+
     @Test("NAME, NAME@N and NAME@STAGE~K resolve through the history")
     func forms() throws {
         let t = TemporaryDirectory()

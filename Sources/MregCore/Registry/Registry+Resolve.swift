@@ -9,8 +9,9 @@ public struct ResolvedVersion: Sendable {
 extension Registry {
     /// Finds the version a `VersionRef` names (see docs/cli.md, "Naming a version").
     /// The bytes of `id` if it may be a version record: nil as soon as its first bytes show it is
-    /// not JSON, so a large artifact that shares an id prefix is not read through.
-    private func recordBytes(_ id: ObjectID) -> [UInt8]? {
+    /// not JSON, so a large artifact that shares an id prefix is not read through. A candidate
+    /// that starts like a record but fails its hash check is an error, not a miss.
+    private func recordBytes(_ id: ObjectID) throws -> [UInt8]? {
         struct NotARecord: Error {}
         var bytes: [UInt8] = []
         do {
@@ -18,10 +19,17 @@ extension Registry {
                 if bytes.isEmpty, chunk.first != UInt8(ascii: "{") { throw NotARecord() }
                 bytes.append(contentsOf: chunk)
             }
-        } catch {
+        } catch is NotARecord {
             return nil
         }
         return bytes
+    }
+
+    /// Whether `id` is the committed record of the version it names: a record left by an
+    /// interrupted register, or copied in from elsewhere, is not a version of this registry.
+    private func isCommitted(_ id: ObjectID, _ r: VersionRecord) -> Bool {
+        guard let (_, head) = try? headEntry(r.model), r.version >= 1, r.version <= head.state.versions else { return false }
+        return (try? recordID(r.model, r.version, state: head.state)) == id
     }
 
     public func resolve(_ ref: VersionRef) throws -> ResolvedVersion {
@@ -47,8 +55,9 @@ extension Registry {
             var found: [(ObjectID, VersionRecord)] = []
             for id in candidates {
                 // Only version records count; artifacts and other objects with the prefix do not.
-                guard let bytes = recordBytes(id), let json = try? JSON.parse(bytes),
-                      json["type"]?.string == VersionRecord.type, let r = try? VersionRecord(json: json, source: "\(id)") else { continue }
+                guard let bytes = try recordBytes(id), let json = try? JSON.parse(bytes),
+                      json["type"]?.string == VersionRecord.type, let r = try? VersionRecord(json: json, source: "\(id)"),
+                      isCommitted(id, r) else { continue }
                 found.append((id, r))
             }
             if found.isEmpty { throw MregError.invalid("no version record has an id starting with sha256:\(prefix)") }
