@@ -147,6 +147,12 @@ struct HostileRegistryTests {
         #expect(r.status == 1)
         #expect(r.stderr.contains("more than its declared"), "\(r)")
         #expect(!t.exists("out"))
+        // The header declares 20 MiB where the record says 90,000 bytes: refused before writing.
+        overwrite(p, Data("MREG1 zlib \(20 << 20)\n".utf8) + Data(bomb))
+        let big = run(t, ["fetch", "fraud@1", "--out", t.join("out")])
+        #expect(big.status == 1)
+        #expect(big.stderr.contains("more than the 90000 expected"), "\(big)")
+        #expect(!t.exists("out"))
     }
 
     @Test("a record naming a path with .. or an absolute path", arguments: ["../evil.txt", "/tmp/evil.txt", "a/../../evil.txt"])

@@ -101,9 +101,11 @@ extension Registry {
             }
             defer { Sys.close(fd) }
             // Large raw objects: kernel copy while another thread hashes; else stream and hash.
+            // An object that declares more than the record's size is refused before any byte is
+            // written, so a damaged object cannot fill the disk under --out.
             let copied = a.size >= UInt64(ObjectStore.bufferSize)
-                ? try store.copyRaw(a.object, to: fd, outPath: display) { progress?.advance(by: $0) } : nil
-            let info = try copied ?? store.stream(a.object) { chunk in
+                ? try store.copyRaw(a.object, to: fd, outPath: display, sizeLimit: a.size) { progress?.advance(by: $0) } : nil
+            let info = try copied ?? store.stream(a.object, sizeLimit: a.size) { chunk in
                 try Sys.writeAll(fd, chunk, path: display)
                 progress?.advance(by: UInt64(chunk.count))
             }
@@ -115,8 +117,8 @@ extension Registry {
             bytes += info.size
         }
         progress?.finish()
-        for fd in dirFDs.values { try Sys.fsync(fd, path: tmpPath) }
         _ = fchmod(rootFD, 0o755)
+        for fd in dirFDs.values { try Sys.fsync(fd, path: tmpPath) }
 
         if existing && force {
             // Swap the finished tree with the old one in one step, then remove the old one.

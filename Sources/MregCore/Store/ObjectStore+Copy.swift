@@ -11,7 +11,8 @@ extension ObjectStore {
     ///
     /// The bytes copied are the object's bytes: the hash verifies them, exactly as `stream` does,
     /// without a copy through user space.
-    func copyRaw(_ id: ObjectID, to out: Int32, outPath: String, progress: ((UInt64) -> Void)? = nil) throws -> Info? {
+    func copyRaw(_ id: ObjectID, to out: Int32, outPath: String, sizeLimit: UInt64 = .max,
+                 progress: ((UInt64) -> Void)? = nil) throws -> Info? {
         let (fd, st, p) = try openObject(id)
         defer { Sys.close(fd) }
         var head = [UInt8](repeating: 0, count: Header.maxLength)
@@ -20,6 +21,9 @@ extension ObjectStore {
             throw MregError.corrupt("object \(id) has a malformed header (\(p))")
         }
         guard header.encoding == .raw else { return nil }
+        if header.size > sizeLimit {
+            throw MregError.corrupt("object \(id) declares \(header.size) bytes, more than the \(sizeLimit) expected here")
+        }
         let stored = UInt64(st.st_size) - UInt64(headerLength)
         if stored < header.size { throw MregError.corrupt("object \(id) is truncated: \(stored) of \(header.size) bytes (\(p))") }
         if stored > header.size { throw MregError.corrupt("object \(id) holds more than its declared \(header.size) bytes (\(p))") }
