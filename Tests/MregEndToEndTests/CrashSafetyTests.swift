@@ -90,6 +90,35 @@ struct CrashSafetyTests {
         }
     }
 
+    @Test("when only the last directory fsync after moving HEAD fails, the change is reported made, with a warning")
+    func failureAfterCommit() throws {
+        let t = Self.base()
+        let pristine = t.join("reg")
+        // The last fsync a register makes is that of the model directory after HEAD's rename:
+        // find it as the highest fault point that is reached.
+        var last = 0
+        for n in 1..<200 {
+            let work = t.join("probe-\(n)")
+            copy(pristine, work)
+            let r = Mreg.run(["register", "fraud", "v2", "--metrics", "m2.json"], cwd: t.path,
+                             env: ["MREG_FAULT": "fsync:\(n):eio"], registry: work)
+            try? FileManager.default.removeItem(atPath: work)
+            if r.status == 0 && r.stderr.isEmpty { break }
+            last = n
+        }
+        #expect(last > 1)
+        let work = t.join("work")
+        copy(pristine, work)
+        let r = Mreg.run(["register", "fraud", "v2", "--metrics", "m2.json"], cwd: t.path,
+                         env: ["MREG_FAULT": "fsync:\(last):eio"], registry: work)
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.hasPrefix("fraud@2 "), "\(r)")
+        #expect(r.stderr.hasPrefix("mreg: warning: fraud: the change is made and visible"), "\(r)")
+        #expect(r.stderr.contains("may not survive a power loss"), "\(r)")
+        #expect(Mreg.run(["resolve", "fraud"], cwd: t.path, registry: work).stdout.hasPrefix("fraud@2 "))
+        #expect(Mreg.run(["fsck"], cwd: t.path, registry: work).status == 0)
+    }
+
     /// A registry with fraud@1 champion of production and fraud@2 registered (better).
     static func promotionBase() -> TemporaryDirectory {
         let t = base()

@@ -82,7 +82,12 @@ public final class Registry: @unchecked Sendable {
     }
 
     /// temp file → fsync → rename → fsync directory.
-    static func writeFileAtomically(_ path: String, _ bytes: [UInt8], tmpDir: String) throws {
+    ///
+    /// Once the rename is done the new content is what every reader sees. If only the final
+    /// directory fsync fails, `afterRename` (when given) gets the error instead of the caller: for
+    /// `HEAD`, the change is made and reporting a failure would invite a user to make it twice.
+    static func writeFileAtomically(_ path: String, _ bytes: [UInt8], tmpDir: String,
+                                    afterRename: ((Error) -> Void)? = nil) throws {
         let tmp = tmpDir + "/ref-\(Sys.pid)-\(UInt64.random(in: 0...UInt64.max))"
         let fd = try Sys.open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         do {
@@ -98,7 +103,10 @@ public final class Registry: @unchecked Sendable {
             throw error
         }
         let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        try Sys.fsyncDirectory(dir)
+        do { try Sys.fsyncDirectory(dir) } catch {
+            guard let afterRename else { throw error }
+            afterRename(error)
+        }
     }
 
     // MARK: - Paths
@@ -195,7 +203,12 @@ public final class Registry: @unchecked Sendable {
         }
         let e = HistoryEntry(model: m, seq: (current?.seq ?? 0) + 1, prev: headID, event: event, details: details, state: state)
         let id = try store.put(e.json.canonicalBytes)
-        try Self.writeFileAtomically(headPath(m), Array("\(id)\n".utf8), tmpDir: tmpDir)
+        let dir = modelDir(m)
+        try Self.writeFileAtomically(headPath(m), Array("\(id)\n".utf8), tmpDir: tmpDir) { error in
+            let reason = (error as? Sys.Failure)?.reason ?? "\(error)"
+            Diagnostics.warn("\(m): the change is made and visible, but syncing \(dir) failed (\(reason)); "
+                             + "it may not survive a power loss: check the disk")
+        }
         return (id, e)
     }
 

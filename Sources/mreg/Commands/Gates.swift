@@ -22,7 +22,9 @@ struct Gates: ParsableCommand {
         let registry = try global.open()
         if let file = set {
             let result = try registry.setPolicy(model, from: file)
-            let id = try registry.policy(model)?.id
+            // After a change, the id is the one just committed: nothing more is read, so nothing
+            // can fail once the change is made.
+            let id = try result.map { $0.id } ?? registry.policy(model)?.id
             if global.json {
                 Output.json(.object(["model": .string(model.value), "policy": id.map { .string($0.description) } ?? .null,
                                      "changed": .bool(result != nil)]))
