@@ -135,6 +135,26 @@ struct HostileRegistryTests {
         #expect(run(t, ["show", "fraud@3", "--json"]).json["metrics"] != nil)
     }
 
+    @Test("a fan-out directory replaced by a symbolic link is reported; nothing is read or written through it")
+    func fanOutIsSymlink() throws {
+        let t = Self.make()
+        let object = objectPath(t, artifactObject(t, "fraud@1", "weights.bin"))
+        let fan = (object as NSString).deletingLastPathComponent
+        try FileManager.default.moveItem(atPath: fan, toPath: t.join("outside"))
+        try FileManager.default.createSymbolicLink(atPath: fan, withDestinationPath: t.join("outside"))
+        let outside = TreeSnapshot(t.join("outside"))
+        let fetch = run(t, ["fetch", "fraud@1", "--out", t.join("out")])
+        #expect(fetch.status == 1, "\(fetch)")
+        #expect(fetch.stderr.contains("is a symbolic link; objects are not read or written through it"), "\(fetch)")
+        #expect(!t.exists("out"))
+        // Registering the same bytes again does not write into the link's target either.
+        let again = run(t, ["register", "fraud", "v1", "--metrics", "m.json"])
+        #expect(again.status == 1, "\(again)")
+        #expect(again.stderr.contains("is a symbolic link"), "\(again)")
+        #expect(TreeSnapshot(t.join("outside")) == outside)
+        expectFsckFails(t, mentioning: "unexpected symbolic link in the object store")
+    }
+
     @Test("a compressed object that inflates far beyond its declared size")
     func inflationBomb() throws {
         let t = Self.make()

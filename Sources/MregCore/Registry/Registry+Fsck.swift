@@ -34,7 +34,10 @@ extension Registry {
             }
         }
         report.objects = objects.count
-        for s in strays { report.problems.append("\(s): unexpected file in the object store") }
+        for s in strays {
+            let link = Sys.linkStatus(s).map { ($0.st_mode & S_IFMT) == S_IFLNK } ?? false
+            report.problems.append("\(s): unexpected \(link ? "symbolic link" : "file") in the object store")
+        }
 
         let present = Set(objects)
         func need(_ id: ObjectID, _ what: String) -> Bool {

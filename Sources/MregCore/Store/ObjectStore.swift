@@ -26,7 +26,19 @@ public struct ObjectStore: Sendable {
     public func directory(of id: ObjectID) -> String { root + "/" + id.hex.prefix(2) }
     public func path(of id: ObjectID) -> String { directory(of: id) + "/" + id.hex.dropFirst(2) }
 
-    public func contains(_ id: ObjectID) -> Bool { Sys.linkStatus(path(of: id)) != nil }
+    /// Whether the object is present. An object behind a fan-out "directory" that is really a
+    /// symbolic link does not count: nothing is read or written through such a link.
+    public func contains(_ id: ObjectID) -> Bool {
+        Sys.linkStatus(path(of: id)) != nil && Sys.isDirectory(directory(of: id), followLinks: false)
+    }
+
+    /// Refuses a fan-out directory that is a symbolic link or a file (a hand-edited or hostile
+    /// registry): objects are never read or written through it.
+    func checkFanOut(_ dir: String) throws {
+        guard let st = Sys.linkStatus(dir), (st.st_mode & S_IFMT) != S_IFDIR else { return }
+        let what = (st.st_mode & S_IFMT) == S_IFLNK ? "a symbolic link" : "not a directory"
+        throw MregError.corrupt("\(dir) is \(what); objects are not read or written through it (run `mreg fsck`)")
+    }
 
     // MARK: - Writing
 
@@ -218,6 +230,7 @@ public struct ObjectStore: Sendable {
     func link(_ tmpPath: String, as id: ObjectID, syncDirectories: Bool = true) throws -> Bool {
         defer { try? Sys.unlink(tmpPath) }
         let dir = directory(of: id)
+        try checkFanOut(dir)
         if Sys.linkStatus(dir) == nil {
             try Sys.ensureDirectory(dir)
             if syncDirectories { try Sys.fsyncDirectory(root) }
@@ -264,6 +277,7 @@ public struct ObjectStore: Sendable {
     /// - Returns: the descriptor (the caller closes it), its status and its path.
     func openObject(_ id: ObjectID) throws -> (fd: Int32, status: FileStatus, path: String) {
         let p = path(of: id)
+        try checkFanOut(directory(of: id))
         let fd: Int32
         do { fd = try Sys.open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) } catch let f as Sys.Failure {
             if f.errno == ENOENT { throw MregError.corrupt("object \(id) is missing (\(p))") }
