@@ -378,6 +378,22 @@ struct LifecycleTests {
         #expect(lab.run(["diff", "fraud@2"]).stdout.contains("worse"))
     }
 
+    @Test("diff reads directions from the gate policy too, as the gates do")
+    func diffPolicyDirections() {
+        let lab = Lab()
+        lab.register(#"{"f1": 0.80, "log_loss": 0.40}"#)
+        lab.register(#"{"f1": 0.80, "log_loss": 0.35}"#)
+        func change() -> String? {
+            let d = lab.run(["diff", "fraud@2", "fraud@1", "--json"])
+            let m = (d.json["metrics"] as? [[String: Any]])?.first { $0["name"] as? String == "log_loss" }
+            return m?["change"] as? String
+        }
+        #expect(change() == "worse", "no direction known: higher is better")
+        #expect(lab.policy("lower_is_better: [log_loss]\nstages:\n  production:\n    gates:\n      - log_loss <= champion\n").status == 0)
+        #expect(change() == "better")
+        #expect(lab.run(["diff", "fraud@2", "fraud@1", "--fail-on-regression"]).status == 0)
+    }
+
     @Test("show and list name the champions")
     func showAndList() {
         let lab = Lab()

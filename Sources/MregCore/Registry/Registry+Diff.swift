@@ -54,7 +54,11 @@ extension Registry {
             throw MregError.invalid("no second version to compare with: \(e.message); name one")
         }
         let ar = try record(of: a), br = try record(of: b)
-        let lower = ar.metrics.lowerIsBetter.union(br.metrics.lowerIsBetter)
+        // Directions as the gates see them: either manifest, and the policy of either model.
+        var lower = ar.metrics.lowerIsBetter.union(br.metrics.lowerIsBetter)
+        for m in a.model == b.model ? [a.model] : [a.model, b.model] {
+            if let p = try policy(m) { lower.formUnion(p.policy.lowerIsBetter) }
+        }
         var metrics: [VersionDiff.Metric] = []
         for name in Set(ar.metrics.values.keys).union(br.metrics.values.keys).sorted() {
             let x = ar.metrics.values[name], y = br.metrics.values[name]
