@@ -155,6 +155,23 @@ struct FoundationFlowTests {
         #expect(Mreg.run(["fetch", "fraud@1", "--out", "out"], cwd: t.path).status == 0)
     }
 
+    @Test("init takes DIR or --registry DIR, and warns when MREG_REGISTRY names another registry")
+    func initPlaces() {
+        let t = TemporaryDirectory()
+        #expect(Mreg.run(["init", "--registry", "r1"], cwd: t.path).status == 0)
+        #expect(t.exists("r1/config"))
+        let both = Mreg.run(["init", "a", "--registry", "b"], cwd: t.path)
+        #expect(both.status == 2, "\(both)")
+        #expect(both.stderr.contains("DIR a and --registry b differ"), "\(both)")
+        #expect(!t.exists("a") && !t.exists("b"))
+        let env = Mreg.run(["init"], cwd: t.path, env: ["MREG_REGISTRY": t.join("r1")])
+        #expect(env.status == 0, "\(env)")
+        #expect(t.exists(".registry/config"), "init makes ./.registry whatever MREG_REGISTRY says")
+        #expect(env.stderr.hasPrefix("mreg: warning: MREG_REGISTRY is set to \(t.join("r1"))"), "\(env)")
+        let same = Mreg.run(["init", "r3"], cwd: t.path, env: ["MREG_REGISTRY": t.join("r3")])
+        #expect(same.status == 0 && same.stderr.isEmpty, "\(same)")
+    }
+
     @Test("usage errors exit 2, help exits 0")
     func usage() {
         let t = TemporaryDirectory()

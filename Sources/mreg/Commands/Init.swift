@@ -1,23 +1,49 @@
 import ArgumentParser
 import MregCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create an empty registry.",
-        discussion: "DIR defaults to ./.registry. It must not exist, or be an empty directory.")
+        discussion: """
+            DIR (or --registry DIR) defaults to ./.registry. It must not exist, or be an empty
+            directory. MREG_REGISTRY is not used to choose where: init warns when it is set to
+            another place, since the other commands would keep using that one.
+            """)
 
     @Argument(help: ArgumentHelp("Where to create the registry.", valueName: "dir"))
-    var directory: String = Registry.defaultDirectory
+    var directory: String?
+
+    @Option(name: .long, help: ArgumentHelp("Where to create the registry (the same as DIR).", valueName: "path"))
+    var registry: String?
 
     @Flag(name: .long, help: "Print machine-readable JSON.")
     var json = false
 
+    func validate() throws {
+        if let directory, let registry, directory != registry {
+            throw ValidationError("give the registry directory once: DIR \(directory) and --registry \(registry) differ")
+        }
+    }
+
     func run() throws {
-        let r = try Registry.create(at: directory)
+        let r = try Registry.create(at: directory ?? registry ?? Registry.defaultDirectory)
         if json {
             Output.json(.object(["registry": .string(r.root)]))
         } else {
             Output.line("Initialized empty mreg registry in \(r.root)")
         }
+        if let value = getenv("MREG_REGISTRY"), case let env = String(cString: value), !env.isEmpty, Self.realpath(env) != r.root {
+            Output.warn("warning: MREG_REGISTRY is set to \(env): commands without --registry will use that registry, not this one; unset it to use \(r.root)")
+        }
+    }
+
+    static func realpath(_ path: String) -> String? {
+        guard let p = Glibc.realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
     }
 }
