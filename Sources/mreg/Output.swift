@@ -15,13 +15,30 @@ enum Output {
     }
 
     static func error(_ message: String) {
-        var s = "mreg: error: " + message + "\n"
+        var s = "mreg: error: " + oneLine(message) + "\n"
         s.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     }
 
     static func warn(_ message: String) {
-        var s = "mreg: " + message + "\n"
+        var s = "mreg: " + oneLine(message) + "\n"
         s.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    }
+
+    /// An error or warning is one line, whatever a path or name it quotes holds: control
+    /// characters (a newline in a file name) are shown escaped, as `\n` or `\u{1b}`.
+    static func oneLine(_ message: String) -> String {
+        guard message.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else { return message }
+        var out = String.UnicodeScalarView()
+        for u in message.unicodeScalars {
+            switch u.value {
+            case 10: out.append(contentsOf: "\\n".unicodeScalars)
+            case 13: out.append(contentsOf: "\\r".unicodeScalars)
+            case 9: out.append(contentsOf: "\\t".unicodeScalars)
+            case 0..<32, 127: out.append(contentsOf: "\\u{\(String(u.value, radix: 16))}".unicodeScalars)
+            default: out.append(u)
+            }
+        }
+        return String(out)
     }
 
     static var stdoutIsTerminal: Bool { isatty(1) == 1 }

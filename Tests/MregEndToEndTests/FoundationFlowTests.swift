@@ -172,6 +172,17 @@ struct FoundationFlowTests {
         #expect(same.status == 0 && same.stderr.isEmpty, "\(same)")
     }
 
+    @Test("an error quoting a path with a newline or an escape stays on one line")
+    func errorsOneLine() {
+        let t = TemporaryDirectory()
+        t.write("m.json", #"{"f1": 0.5}"#)
+        #expect(Mreg.run(["init"], cwd: t.path).status == 0)
+        let r = Mreg.run(["register", "fraud", "no\nsuch\u{1b}[31m", "--metrics", "m.json"], cwd: t.path)
+        #expect(r.status == 2, "\(r)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "\(r)")
+        #expect(r.stderr.contains(#"no\nsuch\u{1b}[31m"#), "\(r)")
+    }
+
     @Test("usage errors exit 2, help exits 0")
     func usage() {
         let t = TemporaryDirectory()
