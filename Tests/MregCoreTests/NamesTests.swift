@@ -160,6 +160,14 @@ struct NamesTests {
         #expect(e?.message.isEmpty == false)
     }
 
+    @Test("a version number of more than 15 digits is too large, not below 1")
+    func hugeVersion() {
+        let e = #expect(throws: MregError.self) { try VersionRef("fraud@99999999999999999999999") }
+        #expect(e?.message.hasSuffix("version number too large") == true, "\(e?.message ?? "")")
+        let zero = #expect(throws: MregError.self) { try VersionRef("fraud@0") }
+        #expect(zero?.message.hasSuffix("version numbers start at 1") == true, "\(zero?.message ?? "")")
+    }
+
     @Test("a too-short id says how many digits to give")
     func shortID() {
         let e = #expect(throws: MregError.self) { try VersionRef("sha256:0123") }

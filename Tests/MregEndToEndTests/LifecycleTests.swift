@@ -392,6 +392,8 @@ struct LifecycleTests {
         #expect(lab.policy("lower_is_better: [log_loss]\nstages:\n  production:\n    gates:\n      - log_loss <= champion\n").status == 0)
         #expect(change() == "better")
         #expect(lab.run(["diff", "fraud@2", "fraud@1", "--fail-on-regression"]).status == 0)
+        let evalSet = lab.run(["diff", "fraud@2", "fraud@1", "--json"]).json["eval_set"] as? [String: Any]
+        #expect(evalSet?["a"] is NSNull && evalSet?["b"] is NSNull, "no evaluation set named: null, \(evalSet ?? [:])")
     }
 
     @Test("show and list name the champions")

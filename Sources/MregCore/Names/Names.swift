@@ -97,7 +97,8 @@ public enum VersionRef: Equatable, Sendable, CustomStringConvertible {
         if rest.isEmpty { throw MregError.invalid("version \(ModelName.show(text)): nothing after \"@\"") }
         if rest.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
             guard rest.utf8.count <= 15, let n = Int(rest), n >= 1 else {
-                throw MregError.invalid("version \(ModelName.show(text)): version numbers start at 1")
+                throw MregError.invalid("version \(ModelName.show(text)): "
+                                        + (rest.utf8.count > 15 ? "version number too large" : "version numbers start at 1"))
             }
             self = .number(model, n)
             return

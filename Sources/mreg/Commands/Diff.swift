@@ -44,8 +44,9 @@ struct Diff: ParsableCommand {
             }),
             "params": .array(d.params.map { entry($0) }),
             "artifacts": .array(d.artifacts.map { entry($0) }),
-            "eval_set": .object(["a": .string(d.aRecord.metrics.evalSet?.label ?? "-"), "b": .string(d.bRecord.metrics.evalSet?.label ?? "-"),
-                                 "mismatch": d.evalSetMismatch.map { .string($0) } ?? .null]),
+            "eval_set": .object(["a": d.aRecord.metrics.evalSet.map { .string($0.label) } ?? .null,
+                                  "b": d.bRecord.metrics.evalSet.map { .string($0.label) } ?? .null,
+                                  "mismatch": d.evalSetMismatch.map { .string($0) } ?? .null]),
             "regressed": .bool(d.regressed),
             "gates": d.gates.map { GateViews.json($0, outcome: $0.report.passed ? "would_pass" : "would_block", entry: nil) } ?? .null,
         ])
