@@ -117,6 +117,16 @@ struct JSONTests {
         }
     }
 
+    @Test("numbers for people: 10 significant digits, whole numbers exact")
+    func display() {
+        #expect(JSON.display(11.5 * 1.1) == "12.65")
+        #expect(JSON.display(0.1 + 0.2) == "0.3")
+        #expect(JSON.display(123_456_789_012) == "123456789012")
+        #expect(JSON.display(-987_654_321_098_765) == "-987654321098765")
+        #expect(JSON.display(1.5e308) == "1.5e+308")
+        #expect(JSON.display(0) == "0")
+    }
+
     @Test("number syntax accepted by RFC 8259")
     func numberSyntax() throws {
         #expect(try Self.parse("0") == .number(0))

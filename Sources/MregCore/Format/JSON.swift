@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON value. mreg writes its records as canonical JSON (sorted keys, no spaces) so the same
 /// content always has the same id, and reads user files strictly (duplicate keys are an error).
 public enum JSON: Equatable, Sendable {
@@ -98,18 +100,12 @@ extension JSON {
 
     /// For people: at most 10 significant digits, so `11.5 * 1.1` shows as 12.65, not
     /// 12.650000000000002. JSON output keeps every digit.
+    /// Whole numbers below 10^15 (row counts, sizes) are shown exactly.
     public static func display(_ n: Double) -> String {
-        guard n != 0, n.isFinite else { return format(n) }
-        let exponent = Int((abs(n)).log10Floor)
-        let scale = pow10(9 - exponent)
-        let rounded = (n * scale).rounded() / scale
-        return format(rounded.isFinite ? rounded : n)
-    }
-
-    private static func pow10(_ e: Int) -> Double {
-        var r = 1.0
-        if e >= 0 { for _ in 0..<e { r *= 10 } } else { for _ in 0..<(-e) { r /= 10 } }
-        return r
+        guard n != 0, n.isFinite, !(n.rounded() == n && abs(n) < 1e15) else { return format(n) }
+        // Decimal rounding by the C library: scaling by powers of ten in binary is not exact
+        // (1.5e308 came out as 1.4999999999999966e+308).
+        return format(Double(String(format: "%.10g", n)) ?? n)
     }
 
     /// Shortest text that reads back as the same double; integers without a fraction.
@@ -344,16 +340,5 @@ extension JSON {
             }
             return v
         }
-    }
-}
-
-extension Double {
-    /// floor(log10(self)) for a positive finite value, without Foundation.
-    var log10Floor: Double {
-        var e = 0.0
-        var v = self
-        while v >= 10 { v /= 10; e += 1 }
-        while v < 1 { v *= 10; e -= 1 }
-        return e
     }
 }
