@@ -231,6 +231,10 @@ struct LifecycleTests {
         let lab = Lab()
         lab.register(#"{"f1": 0.70}"#)
         lab.register(#"{"f1": 0.80}"#)
+        // A policy naming a baseline the model lacks is refused, naming the file and the line.
+        let early = lab.policy("stages:\n  production:\n    gates:\n      - f1 > baseline.rules-v1\n")
+        #expect(early.status == 2, "\(early)")
+        #expect(early.stderr.contains(".yaml: line 4: the policy refers to baseline \"rules-v1\""), "\(early)")
         #expect(lab.baseline("rules-v1", #"{"f1": 0.75}"#).status == 0)
         #expect(lab.policy("stages:\n  production:\n    gates:\n      - f1 > baseline.rules-v1\n").status == 0)
         let r1 = lab.run(["promote", "fraud@1", "--json"])

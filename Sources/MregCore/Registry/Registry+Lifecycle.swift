@@ -53,13 +53,13 @@ extension Registry {
         guard let text = String(validating: bytes, as: UTF8.self) else { throw MregError.invalid("policy \(path): not UTF-8 text") }
         let policy = try GatePolicy.parse(text, source: "policy \(path)")
         let (_, head) = try headEntry(m)
-        try checkBaselines(policy, m, head.state)
+        try checkBaselines(policy, m, head.state, source: path)
         let newID = ObjectID.of(bytes)
         if head.state.policy == newID { return nil }
         let id = try store.put(bytes)
         let (entryID, _) = try append(m) { _, current in
             var state = current!.state
-            try checkBaselines(policy, m, state)
+            try checkBaselines(policy, m, state, source: path)
             let previous = state.policy
             state.policy = id
             return (.policy, ["policy": .string(id.description),
@@ -68,9 +68,11 @@ extension Registry {
         return (id, entryID)
     }
 
-    private func checkBaselines(_ policy: GatePolicy, _ m: ModelName, _ state: ModelState) throws {
+    private func checkBaselines(_ policy: GatePolicy, _ m: ModelName, _ state: ModelState, source: String) throws {
         for name in policy.referencedBaselines.sorted() where state.baselines[name] == nil {
-            throw MregError.invalid("the policy refers to baseline \"\(name)\", which model \(m) does not have; set it first with `mreg baseline \(m) \(name) --metrics FILE`")
+            let line = policy.text.split(separator: "\n", omittingEmptySubsequences: false)
+                .firstIndex { $0.contains("baseline.\(name)") }.map { ": line \($0 + 1)" } ?? ""
+            throw MregError.invalid("policy \(source)\(line): the policy refers to baseline \"\(name)\", which model \(m) does not have; set it first with `mreg baseline \(m) \(name) --metrics FILE`")
         }
     }
 
