@@ -220,6 +220,17 @@ struct GatePolicyTests {
         #expect(Margin.relative(0.5).apply(to: 0) == 0)
     }
 
+    @Test("numbers with a bare point read as the grammar says: .5 is 0.5, 5. is 5")
+    func barePoint() throws {
+        let p = try GatePolicy.parse("stages:\n  production:\n    gates:\n      - f1 >= .5\n      - auc > 5.\n      - x > champion - .01\n",
+                                     source: "policy p.yaml")
+        let gates = try #require(p.stages["production"]?.gates)
+        #expect(gates[0].reference == .constant(0.5))
+        #expect(gates[1].reference == .constant(5))
+        #expect(gates[2].reference == .champion(.absolute(-0.01)))
+        #expect(RuleParser.number(".") == nil && RuleParser.number("-") == nil && RuleParser.number("1..2") == nil)
+    }
+
     @Test("operators: strict and non-strict")
     func operators() {
         #expect(ComparisonOp.greater.holds(1, 0.5) && !ComparisonOp.greater.holds(1, 1))
