@@ -195,8 +195,15 @@ extension Registry {
         // Leftovers of interrupted commands: temp files, lock staging files, and version index
         // entries above the committed count (no writer runs while gc holds the registry lock).
         var leftovers = ((try? Sys.listDirectory(tmpDir)) ?? []).map { tmpDir + "/" + $0 }
+        var headless: [String] = []
         for name in Sys.isDirectory(modelsDir) ? try Sys.listDirectory(modelsDir) : [] {
             guard let m = try? ModelName(name) else { continue }
+            if try head(m) == nil {
+                // A first register that never reached its commit: nothing refers to this directory
+                // (no writer is inside a commit while gc holds the registry lock).
+                headless.append(modelDir(m))
+                continue
+            }
             leftovers += ((try? Sys.listDirectory(modelDir(m))) ?? []).filter { $0.hasPrefix("HEAD.lock.tmp-") }.map { modelDir(m) + "/" + $0 }
             let committed = try head(m).map { try entry($0).state.versions } ?? 0
             leftovers += ((try? Sys.listDirectory(modelDir(m) + "/versions")) ?? [])
@@ -206,6 +213,14 @@ extension Registry {
             guard let st = Sys.linkStatus(p), now - Double(st.st_mtim.tv_sec) >= grace else { continue }
             report.removedTemps += 1
             if !dryRun { try? Sys.unlink(p) }
+        }
+        for dir in headless {
+            guard let st = Sys.linkStatus(dir), now - Double(st.st_mtim.tv_sec) >= grace else { continue }
+            report.removedTemps += 1
+            if !dryRun {
+                Self.removeTree(dir)
+                try Sys.fsyncDirectory(modelsDir)
+            }
         }
         if !dryRun { try Sys.fsyncDirectory(store.root) }
         return report

@@ -105,7 +105,7 @@ extension Registry {
             let id = try store.put(record.json.canonicalBytes)
             // The index entry is written before the commit; until HEAD moves, readers ignore it
             // (it is past state.versions) and the next writer overwrites it.
-            try Sys.ensureDirectory(modelDir(request.model) + "/versions")
+            if try Sys.ensureDirectory(modelDir(request.model) + "/versions") { try Sys.fsyncDirectory(modelDir(request.model)) }
             try Self.writeFileAtomically(versionIndexPath(request.model, n), Array("\(id)\n".utf8), tmpDir: tmpDir)
             state.versions = n
             result = (record, id)

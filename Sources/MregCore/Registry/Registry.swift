@@ -191,7 +191,7 @@ public final class Registry: @unchecked Sendable {
         throws -> (id: ObjectID, entry: HistoryEntry) {
         let gcGuard = try RegistryLock.shared(root)
         defer { withExtendedLifetime(gcGuard) {} }
-        try Sys.ensureDirectory(modelDir(m))
+        if try Sys.ensureDirectory(modelDir(m)) { try Sys.fsyncDirectory(modelsDir) }
         let lock = try LockFile.acquire(headPath(m) + ".lock")
         defer { lock.release() }
         let headID = try head(m)

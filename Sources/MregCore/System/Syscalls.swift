@@ -132,12 +132,17 @@ enum Sys {
     }
 
     /// Creates a directory if it is missing; an existing directory is fine.
-    static func ensureDirectory(_ path: String) throws {
+    /// Makes a directory unless it exists; true when it was made (its parent then needs an fsync
+    /// for the new entry to be durable).
+    @discardableResult
+    static func ensureDirectory(_ path: String) throws -> Bool {
         do { try mkdir(path) } catch let f as Failure where f.errno == EEXIST {
             guard isDirectory(path, followLinks: false) else {
                 throw Failure(call: "mkdir", path: path, errno: ENOTDIR)
             }
+            return false
         }
+        return true
     }
 
     /// `lstat`: the status of the path itself, not of what a link points to; nil if it is missing.
