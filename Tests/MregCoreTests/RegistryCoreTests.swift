@@ -559,4 +559,22 @@ struct RegistryCoreTests {
     func unsafePath(path: String) {
         #expect(!ArtifactPath.isSafe(path), "\(path.debugDescription)")
     }
+
+    @Test("paths that cannot share one tree: a path twice, or a file that is another's directory")
+    func pathConflicts() throws {
+        #expect(ArtifactPath.conflict(in: ["a", "b/c", "b/d", "bb", "b.c/x"]) == nil)
+        #expect(ArtifactPath.conflict(in: ["a", "a"])! == ("a", "a"))
+        #expect(ArtifactPath.conflict(in: ["sub", "sub/x"])! == ("sub", "sub/x"))
+        #expect(ArtifactPath.conflict(in: ["sub/x/y", "sub"])! == ("sub", "sub/x/y"))
+        #expect(ArtifactPath.conflict(in: ["a/b/c", "a/b"])! == ("a/b", "a/b/c"))
+        // register refuses such a tree before storing anything.
+        let t = TemporaryDirectory()
+        let r = try Registry.create(at: t.join("reg"))
+        t.write("one/sub", "file")
+        t.write("two/sub/x", "under a directory")
+        let error = #expect(throws: MregError.self) { try Self.register(r, t, [t.join("one/sub"), t.join("two")]) }
+        #expect(error?.kind == .invalidInput)
+        #expect(error?.message.contains("\"sub\" cannot be both a file and a directory") == true, "\(error?.message ?? "")")
+        #expect(try r.store.scan().objects.isEmpty)
+    }
 }

@@ -197,6 +197,28 @@ struct HostileRegistryTests {
         #expect(!t.exists("evil.txt") && !t.exists("deep/evil.txt") && !FileManager.default.fileExists(atPath: "/tmp/evil.txt"))
     }
 
+    @Test("a record whose paths conflict (a file and a directory of the same name) is reported; fetch refuses it")
+    func recordWithConflictingPaths() throws {
+        let t = Self.make()
+        let registry = try Registry.open(explicit: t.join("reg"))
+        let idx = t.join("reg/models/fraud/versions/1")
+        let recordID = try #require(ObjectID(String(decoding: FileManager.default.contents(atPath: idx)!, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        guard case .object(var o) = try JSON.parse(try registry.store.get(recordID)), case .array(var arts) = o["artifacts"]!,
+              case .object(var a0) = arts[0], case .object(var a1) = arts[1] else {
+            Issue.record("unexpected record shape"); return
+        }
+        a0["path"] = .string("sub")
+        a1["path"] = .string("sub/x")
+        arts[0] = .object(a0)
+        arts[1] = .object(a1)
+        o["artifacts"] = .array(arts)
+        overwrite(idx, Data("\(try registry.store.put(JSON.object(o).canonicalBytes))\n".utf8))
+        expectFsckFails(t, mentioning: "would be a file and a directory")
+        let r = run(t, ["fetch", "fraud@1", "--out", t.join("out")])
+        #expect(r.status == 1, "\(r)")
+        #expect(!t.exists("out"))
+    }
+
     @Test("a truncated history entry")
     func truncatedEntry() throws {
         let t = Self.make()

@@ -207,6 +207,11 @@ enum ArtifactWalker {
                 throw MregError.invalid("\(p): \(kind(st.st_mode)) cannot be registered; give regular files or directories")
             }
         }
+        if let (x, y) = ArtifactPath.conflict(in: files.map(\.path)) {
+            let source = { (path: String) in files.first { $0.path == path }?.source ?? path }
+            throw MregError.invalid("\(source(x)) would be stored as \"\(x)\" and \(source(y)) as \"\(y)\": "
+                                    + "\"\(x)\" cannot be both a file and a directory")
+        }
         return files.sorted { $0.path < $1.path }
     }
 

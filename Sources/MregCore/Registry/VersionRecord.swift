@@ -90,6 +90,10 @@ public struct VersionRecord: Equatable, Sendable {
             guard let size = a["size"]?.int, size >= 0 else { throw fail("artifact \(path): bad size") }
             artifacts.append(Artifact(path: path, object: id, size: UInt64(size), executable: a["executable"]?.bool ?? false))
         }
+        if let (x, y) = ArtifactPath.conflict(in: artifacts.map(\.path)) {
+            throw fail(x == y ? "artifact path \(ModelName.show(x)) appears twice"
+                              : "artifact paths \(ModelName.show(x)) and \(ModelName.show(y)) conflict: \(ModelName.show(x)) would be a file and a directory")
+        }
         self.artifacts = artifacts
         guard let mf = json["metrics_file"]?.string, let mfid = ObjectID(mf) else { throw fail("metrics_file missing") }
         self.metricsFile = mfid
@@ -132,5 +136,25 @@ enum ArtifactPath {
             if c.isEmpty || c == "." || c == ".." || c.utf8.count > 255 { return false }
         }
         return path.unicodeScalars.allSatisfy { $0.value >= 32 && $0.value != 127 && $0 != "\\" }
+    }
+
+    /// The first two paths of a version that cannot both exist in one tree: the same path twice,
+    /// or a file that is also a directory of another (`sub` and `sub/x`). Nil when none.
+    static func conflict(in paths: [String]) -> (String, String)? {
+        var files: [String: String] = [:]
+        var directories: [String: String] = [:]  // directory → a path under it
+        for p in paths {
+            if files[p] != nil { return (p, p) }
+            if let under = directories[p] { return (p, under) }
+            files[p] = p
+            var dir = Substring(p)
+            while let slash = dir.lastIndex(of: "/") {
+                dir = dir[..<slash]
+                if let file = files[String(dir)] { return (file, p) }
+                if directories[String(dir)] != nil { break }
+                directories[String(dir)] = p
+            }
+        }
+        return nil
     }
 }
