@@ -538,6 +538,32 @@ struct RegistryCoreTests {
         #expect(try r.log(Self.fraud).count == 5)
     }
 
+    final class RecordingProgress: ProgressReporter {
+        var total: UInt64 = 0
+        var steps: [UInt64] = []
+        var finished = false
+        func start(total: UInt64, what: String) { self.total = total }
+        func advance(by bytes: UInt64) { steps.append(bytes) }
+        func finish() { finished = true }
+    }
+
+    @Test("register reports progress while a large file is read, not only when it is done")
+    func registerProgress() throws {
+        let t = TemporaryDirectory()
+        let r = try Registry.create(at: t.join("reg"))
+        t.write("m/big.bin", randomBytes((3 << 20) + 5, seed: 7))
+        t.write("m/text.txt", String(repeating: "compressible ", count: 200_000))
+        t.write("m/empty", "")
+        let progress = RecordingProgress()
+        let mf = Self.metrics(t, "m.json")
+        _ = try r.register(RegisterRequest(model: Self.fraud, paths: [t.join("m")], metricsFile: mf), progress: progress)
+        #expect(progress.total == (3 << 20) + 5 + 2_600_000)
+        #expect(progress.steps.reduce(0, +) == progress.total)
+        #expect(progress.steps.count >= 6, "1 MiB steps: \(progress.steps)")
+        #expect(progress.steps.allSatisfy { $0 <= 1 << 20 })
+        #expect(progress.finished)
+    }
+
     // MARK: - Artifact paths
 
     static let safePaths = [

@@ -81,11 +81,10 @@ extension Registry {
                 progress?.advance(by: UInt64(st.st_size))
                 continue
             }
-            let stored = try store.putFile(at: f.source, batch: batch)
+            let stored = try store.putFile(at: f.source, batch: batch, progress: progress.map { p in { p.advance(by: $0) } })
             if stored.written { newBytes += stored.size }
             if let st = stored.status { cache.record(st, stored.id) }
             artifacts.append(Artifact(path: f.path, object: stored.id, size: stored.size, executable: f.executable))
-            progress?.advance(by: stored.size)
         }
         try batch?.commit()
         progress?.finish()

@@ -88,7 +88,9 @@ public struct ObjectStore: Sendable {
     ///
     /// With a `batch`, the object is written but neither synced nor made visible: `batch.commit()`
     /// does both for all its objects at once.
-    public func putFile(at path: String, batch: ObjectBatch? = nil) throws -> Stored {
+    ///
+    /// `progress` is told the size of each buffer read (1 MiB), for a progress bar.
+    public func putFile(at path: String, batch: ObjectBatch? = nil, progress: ((UInt64) -> Void)? = nil) throws -> Stored {
         let fd: Int32
         do { fd = try Sys.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) } catch let f as Sys.Failure {
             switch f.errno {
@@ -131,6 +133,7 @@ public struct ObjectStore: Sendable {
                 buffer.withUnsafeBytes { slot.copyMemory(from: $0) }
                 while count > 0 {
                     total += UInt64(count)
+                    progress?(UInt64(count))
                     hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: slot[0..<count]))
                     writer.submit(count)
                     if count < slot.count { break }
@@ -150,6 +153,7 @@ public struct ObjectStore: Sendable {
             while count > 0 {
                 if count > 0 {
                     total += UInt64(count)
+                    progress?(UInt64(count))
                     try buffer.withUnsafeBytes { raw in
                         let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<count])
                         hasher.update(bufferPointer: chunk)
