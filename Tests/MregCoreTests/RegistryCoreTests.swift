@@ -77,6 +77,10 @@ struct RegistryCoreTests {
         let plain = #expect(throws: MregError.self) { try Registry.open(explicit: t.join("plain")) }
         #expect(plain?.kind == .invalidInput)
         #expect(plain?.message.contains("config") == true)
+        #expect(plain?.message.contains("run `mreg init") == true, "an empty directory can be made a registry")
+        let full = #expect(throws: MregError.self) { try Registry.open(explicit: t.join("full")) }
+        #expect(full?.message.contains("it holds other files") == true, "\(full?.message ?? "")")
+        #expect(full?.message.contains("run `mreg init") == false, "init would refuse a non-empty directory")
     }
 
     // MARK: - Register and resolve

@@ -52,7 +52,9 @@ public final class Registry: @unchecked Sendable {
         let bytes: [UInt8]
         do { bytes = try Sys.readFile(config, limit: 4096) } catch let f as Sys.Failure {
             guard f.errno == ENOENT else { throw f.mregError }
-            throw MregError.invalid("\(path) (\(how)) is not an mreg registry: \(configName) is missing; run `mreg init \(path)` to create one")
+            let empty = ((try? Sys.listDirectory(path)) ?? []).isEmpty
+            throw MregError.invalid("\(path) (\(how)) is not an mreg registry: \(configName) is missing; "
+                                    + (empty ? "run `mreg init \(path)` to create one" : "it holds other files, so give the path of a registry, or `mreg init` a new directory"))
         }
         guard let json = try? JSON.parse(bytes), json["format"]?.string == "mreg-registry" else {
             throw MregError.corrupt("\(config): not an mreg registry config")
