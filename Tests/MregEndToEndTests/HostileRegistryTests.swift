@@ -219,6 +219,19 @@ struct HostileRegistryTests {
         #expect(!t.exists("out"))
     }
 
+    @Test("a model whose HEAD was deleted: fsck reports lost history, gc removes nothing")
+    func headDeleted() throws {
+        let t = Self.make()
+        let before = Set(try FileManager.default.subpathsOfDirectory(atPath: t.join("reg/objects")))
+        try FileManager.default.removeItem(atPath: t.join("reg/models/fraud/HEAD"))
+        expectFsckFails(t, mentioning: "HEAD is missing but 2 versions are indexed")
+        let gc = run(t, ["gc", "--grace", "0"])
+        #expect(gc.status == 1, "\(gc)")
+        #expect(gc.stderr.contains("gc stopped, nothing removed"), "\(gc)")
+        #expect(Set(try FileManager.default.subpathsOfDirectory(atPath: t.join("reg/objects"))) == before)
+        #expect(t.exists("reg/models/fraud/versions/2"))
+    }
+
     @Test("a truncated history entry")
     func truncatedEntry() throws {
         let t = Self.make()

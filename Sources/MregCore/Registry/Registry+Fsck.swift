@@ -62,7 +62,11 @@ extension Registry {
                 continue
             }
             guard let headID else {
-                report.notes.append("\(modelDir(m)): no HEAD (a first register was interrupted); `mreg gc` removes it")
+                if let lost = lostHistory(m) {
+                    report.problems.append(lost)
+                } else {
+                    report.notes.append("\(modelDir(m)): no HEAD (a first register was interrupted); `mreg gc` removes it")
+                }
                 continue
             }
             var registered: [Int: ObjectID] = [:]
@@ -144,6 +148,15 @@ public struct GCReport: Sendable {
 }
 
 extension Registry {
+    /// For a model directory without `HEAD`: a description of the damage when it indexes more
+    /// than one version (an interrupted first register leaves at most `versions/1`, so `HEAD`
+    /// itself was lost and gc must not treat the model's objects as garbage); nil otherwise.
+    func lostHistory(_ m: ModelName) -> String? {
+        let indexed = ((try? Sys.listDirectory(modelDir(m) + "/versions")) ?? []).filter { Int($0) != nil }.count
+        guard indexed > 1 else { return nil }
+        return "\(modelDir(m)): HEAD is missing but \(indexed) versions are indexed; the model's history has lost its head (restore HEAD from a backup)"
+    }
+
     /// Removes objects that no history reaches, and temporary files older than `grace` seconds.
     ///
     /// Holds the registry lock exclusively (no command that writes objects runs meanwhile), marks
@@ -161,7 +174,10 @@ extension Registry {
         }
         for name in Sys.isDirectory(modelsDir) ? try Sys.listDirectory(modelsDir) : [] {
             guard let m = try? ModelName(name) else { continue }
-            guard let headID = try head(m) else { continue }
+            guard let headID = try head(m) else {
+                if let lost = lostHistory(m) { throw MregError.corrupt("gc stopped, nothing removed: \(lost)") }
+                continue
+            }
             // Entries are walked once each along `prev`. An entry may already be in `reachable`
             // because a later entry names it (a promotion's prior_changes), so being marked is not
             // the same as being walked: stopping there would leave everything older unmarked.

@@ -131,7 +131,6 @@ enum Sys {
         _ = try retrying("rmdir", path) { Glibc.rmdir(path) }
     }
 
-    /// Creates a directory if it is missing; an existing directory is fine.
     /// Makes a directory unless it exists; true when it was made (its parent then needs an fsync
     /// for the new entry to be durable).
     @discardableResult
