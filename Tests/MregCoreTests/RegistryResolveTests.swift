@@ -43,6 +43,12 @@ struct RegistryResolveTests {
         #expect(error?.kind == .invalidInput)
         #expect(error?.message.contains("no version record") == true, "\(error?.message ?? "")")
         #expect(try r.resolve(.id(committed.hex)).version == 1)
+        // An object sharing the prefix that cannot be a record (it declares more bytes than any
+        // record may hold) is skipped, not an error.
+        let big = ObjectID(hex: String(committed.hex.prefix(8)) + String(repeating: "0", count: 56))
+        try FileManager.default.createDirectory(atPath: r.store.directory(of: big), withIntermediateDirectories: true)
+        try Data("MREG1 raw 300000000\n".utf8).write(to: URL(fileURLWithPath: r.store.path(of: big)))
+        #expect(try r.resolve(.id(String(committed.hex.prefix(8)))).version == 1)
         // A damaged record is reported as damage (exit 1), not as an unknown id (exit 2).
         let p = r.store.path(of: committed)
         chmod(p, 0o644)

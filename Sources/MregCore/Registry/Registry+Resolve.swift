@@ -9,18 +9,26 @@ public struct ResolvedVersion: Sendable {
 extension Registry {
     /// Finds the version a `VersionRef` names (see docs/cli.md, "Naming a version").
     /// The bytes of `id` if it may be a version record: nil as soon as its first bytes show it is
-    /// not JSON, so a large artifact that shares an id prefix is not read through. A candidate
-    /// that starts like a record but fails its hash check is an error, not a miss.
+    /// not JSON, so a large artifact that shares an id prefix is not read through, and nil when it
+    /// declares more bytes than any record holds. Any other failure to read a candidate is damage
+    /// (exit 1), not a miss: a damaged record must not be reported as an unknown id.
     private func recordBytes(_ id: ObjectID) throws -> [UInt8]? {
         struct NotARecord: Error {}
         var bytes: [UInt8] = []
+        var startsLikeRecord = false
         do {
             try store.stream(id, sizeLimit: VersionRecord.sizeLimit) { chunk in
-                if bytes.isEmpty, chunk.first != UInt8(ascii: "{") { throw NotARecord() }
+                if bytes.isEmpty {
+                    guard chunk.first == UInt8(ascii: "{") else { throw NotARecord() }
+                    startsLikeRecord = true
+                }
                 bytes.append(contentsOf: chunk)
             }
         } catch is NotARecord {
             return nil
+        } catch {
+            if !startsLikeRecord, let size = store.declaredSize(id), size > VersionRecord.sizeLimit { return nil }
+            throw error
         }
         return bytes
     }

@@ -392,6 +392,17 @@ public struct ObjectStore: Sendable {
         return Info(size: header.size, encoding: header.encoding, storedSize: UInt64(st.st_size))
     }
 
+    /// The size an object's header declares, or nil when it cannot be read or has no valid header.
+    /// Nothing is verified: for deciding whether an object can be what a caller looks for.
+    func declaredSize(_ id: ObjectID) -> UInt64? {
+        guard let (fd, _, p) = try? openObject(id) else { return nil }
+        defer { Sys.close(fd) }
+        var head = [UInt8](repeating: 0, count: Header.maxLength)
+        guard let n = try? head.withUnsafeMutableBytes({ try Sys.readFull(fd, $0.baseAddress!, $0.count, path: p) }),
+              let (header, _) = Header.parse(head[0..<n]) else { return nil }
+        return header.size
+    }
+
     /// Re-hashes an object without keeping its bytes.
     @discardableResult
     public func verify(_ id: ObjectID) throws -> Info {
