@@ -27,14 +27,16 @@ enum Output {
     /// An error or warning is one line, whatever a path or name it quotes holds: control
     /// characters (a newline in a file name) are shown escaped, as `\n` or `\u{1b}`.
     static func oneLine(_ message: String) -> String {
-        guard message.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else { return message }
+        // C0 controls, DEL and C1 controls (U+0080–U+009F: some terminals act on U+009B as CSI).
+        func control(_ u: Unicode.Scalar) -> Bool { u.value < 32 || (u.value >= 127 && u.value < 160) }
+        guard message.unicodeScalars.contains(where: control) else { return message }
         var out = String.UnicodeScalarView()
         for u in message.unicodeScalars {
             switch u.value {
             case 10: out.append(contentsOf: "\\n".unicodeScalars)
             case 13: out.append(contentsOf: "\\r".unicodeScalars)
             case 9: out.append(contentsOf: "\\t".unicodeScalars)
-            case 0..<32, 127: out.append(contentsOf: "\\u{\(String(u.value, radix: 16))}".unicodeScalars)
+            case 0..<32, 127..<160: out.append(contentsOf: "\\u{\(String(u.value, radix: 16))}".unicodeScalars)
             default: out.append(u)
             }
         }

@@ -182,10 +182,10 @@ struct FoundationFlowTests {
         let t = TemporaryDirectory()
         t.write("m.json", #"{"f1": 0.5}"#)
         #expect(Mreg.run(["init"], cwd: t.path).status == 0)
-        let r = Mreg.run(["register", "fraud", "no\nsuch\u{1b}[31m", "--metrics", "m.json"], cwd: t.path)
+        let r = Mreg.run(["register", "fraud", "no\nsuch\u{1b}[31m\u{9b}2J", "--metrics", "m.json"], cwd: t.path)
         #expect(r.status == 2, "\(r)")
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r)")
-        #expect(r.stderr.contains(#"no\nsuch\u{1b}[31m"#), "\(r)")
+        #expect(r.stderr.contains(#"no\nsuch\u{1b}[31m\u{9b}2J"#), "\(r)")
     }
 
     @Test("usage errors exit 2, help exits 0")
