@@ -54,10 +54,13 @@ extension Registry {
             throw MregError.invalid("no second version to compare with: \(e.message); name one")
         }
         let ar = try record(of: a), br = try record(of: b)
-        // Directions as the gates see them: either manifest, and the policy of either model.
+        // Directions as the gates see them: either manifest, and the policy and baseline
+        // manifests of either model (GateEvaluator.Run takes the same union).
         var lower = ar.metrics.lowerIsBetter.union(br.metrics.lowerIsBetter)
         for m in a.model == b.model ? [a.model] : [a.model, b.model] {
-            if let p = try policy(m) { lower.formUnion(p.policy.lowerIsBetter) }
+            let state = try headEntry(m).entry.state
+            if let p = try policy(m, state: state) { lower.formUnion(p.policy.lowerIsBetter) }
+            for baseline in try baselines(m, state: state).values { lower.formUnion(baseline.lowerIsBetter) }
         }
         var metrics: [VersionDiff.Metric] = []
         for name in Set(ar.metrics.values.keys).union(br.metrics.values.keys).sorted() {
