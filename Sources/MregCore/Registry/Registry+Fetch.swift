@@ -57,6 +57,7 @@ extension Registry {
 
         let version = try resolve(ref)
         let record = try record(of: version)
+        if let conflict = record.pathConflict { throw MregError.corrupt("\(version.name) cannot be fetched: \(conflict)") }
 
         // All work happens relative to one handle on the parent, so a parent swapped for a link
         // during the fetch cannot redirect it.

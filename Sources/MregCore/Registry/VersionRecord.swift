@@ -40,6 +40,15 @@ public struct VersionRecord: Equatable, Sendable {
     public var name: String { "\(model)@\(version)" }
     public var totalSize: UInt64 { artifacts.reduce(0) { $0 + $1.size } }
 
+    /// Why the artifact paths cannot form one tree (a path twice, or `sub` and `sub/x`), or nil.
+    /// register never writes such a record; one written by hand or by an older mreg still reads
+    /// (so list, show and gc work), but fetch refuses it and fsck reports it.
+    public var pathConflict: String? {
+        guard let (x, y) = ArtifactPath.conflict(in: artifacts.map(\.path)) else { return nil }
+        return x == y ? "artifact path \(ModelName.show(x)) appears twice"
+                      : "artifact paths \(ModelName.show(x)) and \(ModelName.show(y)) conflict: \(ModelName.show(x)) would be a file and a directory"
+    }
+
     public var json: JSON {
         var lineageJSON: [String: JSON] = ["data": .array(lineage.data.map { .string($0) })]
         if let rev = lineage.codeRevision { lineageJSON["code_revision"] = .string(rev) }
@@ -89,10 +98,6 @@ public struct VersionRecord: Equatable, Sendable {
             guard let idText = a["object"]?.string, let id = ObjectID(idText) else { throw fail("artifact \(path): bad object id") }
             guard let size = a["size"]?.int, size >= 0 else { throw fail("artifact \(path): bad size") }
             artifacts.append(Artifact(path: path, object: id, size: UInt64(size), executable: a["executable"]?.bool ?? false))
-        }
-        if let (x, y) = ArtifactPath.conflict(in: artifacts.map(\.path)) {
-            throw fail(x == y ? "artifact path \(ModelName.show(x)) appears twice"
-                              : "artifact paths \(ModelName.show(x)) and \(ModelName.show(y)) conflict: \(ModelName.show(x)) would be a file and a directory")
         }
         self.artifacts = artifacts
         guard let mf = json["metrics_file"]?.string, let mfid = ObjectID(mf) else { throw fail("metrics_file missing") }
