@@ -119,6 +119,33 @@ struct CrashSafetyTests {
         #expect(Mreg.run(["fsck"], cwd: t.path, registry: work).status == 0)
     }
 
+    @Test("a first register that fails (any error before its commit) leaves what fsck accepts and gc removes")
+    func failedFirstRegister() throws {
+        let t = Self.base()
+        let pristine = t.join("reg")
+        for kind in ["rename", "fsync", "write"] {
+            var n = 1
+            while n < 100 {
+                let work = t.join("first-\(kind)-\(n)")
+                copy(pristine, work)
+                let r = Mreg.run(["register", "churn", "v1", "--metrics", "m1.json"], cwd: t.path,
+                                 env: ["MREG_FAULT": "\(kind):\(n):eio"], registry: work)
+                defer { try? FileManager.default.removeItem(atPath: work) }
+                if r.status == 0 { break }
+                #expect(r.status == 1, "\(kind) #\(n): \(r)")
+                let fsck = Mreg.run(["fsck"], cwd: t.path, registry: work)
+                #expect(fsck.status == 0, "fsck after a failed first register (\(kind) #\(n)): \(fsck)")
+                #expect(!FileManager.default.fileExists(atPath: work + "/models/churn/versions/1"), "\(kind) #\(n)")
+                let gc = Mreg.run(["gc", "--grace", "0"], cwd: t.path, registry: work)
+                #expect(gc.status == 0, "\(kind) #\(n): \(gc)")
+                #expect(!FileManager.default.fileExists(atPath: work + "/models/churn"), "\(kind) #\(n)")
+                #expect(Mreg.run(["register", "churn", "v1", "--metrics", "m1.json"], cwd: t.path, registry: work).status == 0)
+                n += 1
+            }
+            #expect(n > 1)
+        }
+    }
+
     /// A registry with fraud@1 champion of production and fraud@2 registered (better).
     static func promotionBase() -> TemporaryDirectory {
         let t = base()

@@ -216,7 +216,12 @@ struct HostileRegistryTests {
         expectFsckFails(t, mentioning: "would be a file and a directory")
         let r = run(t, ["fetch", "fraud@1", "--out", t.join("out")])
         #expect(r.status == 1, "\(r)")
+        #expect(r.stderr.contains("fraud@1 cannot be fetched"), "\(r)")
         #expect(!t.exists("out"))
+        // The record still reads: list, show and gc work (such records may predate the check).
+        #expect(run(t, ["list", "fraud"]).status == 0)
+        #expect(run(t, ["show", "fraud@1"]).status == 0)
+        #expect(run(t, ["gc", "--grace", "0"]).status == 0)
     }
 
     @Test("a model whose HEAD was deleted: fsck reports lost history, gc removes nothing")
@@ -230,6 +235,23 @@ struct HostileRegistryTests {
         #expect(gc.stderr.contains("gc stopped, nothing removed"), "\(gc)")
         #expect(Set(try FileManager.default.subpathsOfDirectory(atPath: t.join("reg/objects"))) == before)
         #expect(t.exists("reg/models/fraud/versions/2"))
+    }
+
+    @Test("a one-version model whose HEAD was deleted is kept too: it cannot be told from nothing")
+    func headDeletedOneVersion() throws {
+        let t = Self.make()
+        t.write("c/w.bin", randomBytes(5000, seed: 9))
+        t.write("p.yaml", "stages:\n  production:\n    gates:\n      - f1 >= champion\n")
+        #expect(run(t, ["register", "churn", "c", "--metrics", "m.json"]).status == 0)
+        #expect(run(t, ["promote", "churn@1"]).status == 0)
+        #expect(run(t, ["gates", "churn", "--set", "p.yaml"]).status == 0)
+        let before = Set(try FileManager.default.subpathsOfDirectory(atPath: t.join("reg/objects")))
+        try FileManager.default.removeItem(atPath: t.join("reg/models/churn/HEAD"))
+        expectFsckFails(t, mentioning: "HEAD is missing but 1 version is indexed")
+        let gc = run(t, ["gc", "--grace", "0"])
+        #expect(gc.status == 1, "\(gc)")
+        #expect(Set(try FileManager.default.subpathsOfDirectory(atPath: t.join("reg/objects"))) == before)
+        #expect(t.exists("reg/models/churn/versions/1"))
     }
 
     @Test("a truncated history entry")

@@ -235,6 +235,10 @@ struct LifecycleTests {
         let early = lab.policy("stages:\n  production:\n    gates:\n      - f1 > baseline.rules-v1\n")
         #expect(early.status == 2, "\(early)")
         #expect(early.stderr.contains(".yaml: line 4: the policy refers to baseline \"rules-v1\""), "\(early)")
+        // The line named is the one with that baseline, not one with a longer name that starts alike.
+        #expect(lab.baseline("rules-v1-extra", #"{"f1": 0.5}"#).status == 0)
+        let second = lab.policy("stages:\n  production:\n    gates:\n      - f1 > baseline.rules-v1-extra  # not baseline.rules-v1\n      - f1 > baseline.rules-v1\n")
+        #expect(second.stderr.contains(".yaml: line 5: the policy refers to baseline \"rules-v1\""), "\(second)")
         #expect(lab.baseline("rules-v1", #"{"f1": 0.75}"#).status == 0)
         #expect(lab.policy("stages:\n  production:\n    gates:\n      - f1 > baseline.rules-v1\n").status == 0)
         let r1 = lab.run(["promote", "fraud@1", "--json"])
@@ -382,20 +386,26 @@ struct LifecycleTests {
         #expect(lab.run(["diff", "fraud@2"]).stdout.contains("worse"))
     }
 
-    @Test("diff reads directions from the gate policy too, as the gates do")
+    @Test("diff reads directions from the gate policy and baselines too, as the gates do")
     func diffPolicyDirections() {
         let lab = Lab()
-        lab.register(#"{"f1": 0.80, "log_loss": 0.40}"#)
-        lab.register(#"{"f1": 0.80, "log_loss": 0.35}"#)
-        func change() -> String? {
-            let d = lab.run(["diff", "fraud@2", "fraud@1", "--json"])
+        for model in ["fraud", "churn"] {
+            lab.register(model: model, #"{"f1": 0.80, "log_loss": 0.40}"#)
+            lab.register(model: model, #"{"f1": 0.80, "log_loss": 0.35}"#)
+        }
+        func change(_ model: String) -> String? {
+            let d = lab.run(["diff", "\(model)@2", "\(model)@1", "--json"])
             let m = (d.json["metrics"] as? [[String: Any]])?.first { $0["name"] as? String == "log_loss" }
             return m?["change"] as? String
         }
-        #expect(change() == "worse", "no direction known: higher is better")
+        #expect(change("fraud") == "worse", "no direction known: higher is better")
         #expect(lab.policy("lower_is_better: [log_loss]\nstages:\n  production:\n    gates:\n      - log_loss <= champion\n").status == 0)
-        #expect(change() == "better")
+        #expect(change("fraud") == "better")
         #expect(lab.run(["diff", "fraud@2", "fraud@1", "--fail-on-regression"]).status == 0)
+        // A baseline manifest that declares the direction counts too, as it does for the gates.
+        #expect(change("churn") == "worse")
+        #expect(lab.baseline("h", #"{"metrics": {"log_loss": 0.5}, "lower_is_better": ["log_loss"]}"#, model: "churn").status == 0)
+        #expect(change("churn") == "better")
         let evalSet = lab.run(["diff", "fraud@2", "fraud@1", "--json"]).json["eval_set"] as? [String: Any]
         #expect(evalSet?["a"] is NSNull && evalSet?["b"] is NSNull, "no evaluation set named: null, \(evalSet ?? [:])")
     }

@@ -119,6 +119,7 @@ extension Registry {
                     let r = try record(rid)
                     report.versions += 1
                     if r.model != m || r.version != n { report.problems.append("\(idx): points at the record of \(r.name)") }
+                    if let conflict = r.pathConflict { report.problems.append("version record \(rid) of \(m)@\(n): \(conflict)") }
                     for a in r.artifacts { _ = need(a.object, "\(m)@\(n) artifact \(a.path)") }
                     _ = need(r.metricsFile, "\(m)@\(n) metrics file")
                     if let p = r.paramsFile { _ = need(p, "\(m)@\(n) params file") }
@@ -148,13 +149,18 @@ public struct GCReport: Sendable {
 }
 
 extension Registry {
-    /// For a model directory without `HEAD`: a description of the damage when it indexes more
-    /// than one version (an interrupted first register leaves at most `versions/1`, so `HEAD`
-    /// itself was lost and gc must not treat the model's objects as garbage); nil otherwise.
+    /// For a model directory without `HEAD`: a description of the damage when `HEAD` may have been
+    /// lost, nil when the directory is what an interrupted first register leaves.
+    ///
+    /// A first register that fails with an error removes the index entry it wrote; one that is
+    /// killed leaves its `HEAD.lock`. So a directory with no indexed version, or with a lock, is a
+    /// leftover. One that indexes versions without a lock may be a model whose `HEAD` was deleted:
+    /// its history is unreachable, and gc must not collect it as garbage.
     func lostHistory(_ m: ModelName) -> String? {
         let indexed = ((try? Sys.listDirectory(modelDir(m) + "/versions")) ?? []).filter { Int($0) != nil }.count
-        guard indexed > 1 else { return nil }
-        return "\(modelDir(m)): HEAD is missing but \(indexed) versions are indexed; the model's history has lost its head (restore HEAD from a backup)"
+        guard indexed > 0, Sys.linkStatus(headPath(m) + ".lock") == nil else { return nil }
+        return "\(modelDir(m)): HEAD is missing but \(indexed) version\(indexed == 1 ? " is" : "s are") indexed: "
+            + "HEAD was lost (restore it from a backup), or a first register was cut short (remove the directory); see docs/operations.md"
     }
 
     /// Removes objects that no history reaches, and temporary files older than `grace` seconds.

@@ -93,7 +93,10 @@ extension Registry {
         let paramsID = try paramsBytes.map { try store.put($0) }
 
         var result: (VersionRecord, ObjectID)?
-        try append(request.model) { _, head in
+        var indexEntry: String?
+        // A register that fails removes its index entry, so only a killed one leaves it (with
+        // its HEAD.lock): see Registry.lostHistory.
+        try append(request.model, abort: { if let indexEntry { try? Sys.unlink(indexEntry) } }) { _, head in
             var state = head?.state ?? ModelState()
             let n = state.versions + 1
             let record = VersionRecord(
@@ -105,6 +108,7 @@ extension Registry {
             // The index entry is written before the commit; until HEAD moves, readers ignore it
             // (it is past state.versions) and the next writer overwrites it.
             if try Sys.ensureDirectory(modelDir(request.model) + "/versions") { try Sys.fsyncDirectory(modelDir(request.model)) }
+            indexEntry = versionIndexPath(request.model, n)
             try Self.writeFileAtomically(versionIndexPath(request.model, n), Array("\(id)\n".utf8), tmpDir: tmpDir)
             state.versions = n
             result = (record, id)

@@ -188,8 +188,12 @@ public final class Registry: @unchecked Sendable {
     /// `build` sees the current newest entry (nil for a new model) and returns the event, details
     /// and new state; it may throw (for example `.conflict` when the champion moved) and then
     /// nothing is written. Compare-and-swap: the entry names the head it was built on.
+    ///
+    /// When `build` or the commit fails with an error, `abort` runs while the lock is still held,
+    /// to remove what `build` wrote beside the history (register's version index entry).
     @discardableResult
-    func append(_ m: ModelName, _ build: (_ headID: ObjectID?, _ head: HistoryEntry?) throws -> (HistoryEntry.Event, [String: JSON], ModelState))
+    func append(_ m: ModelName, abort: () -> Void = {},
+                _ build: (_ headID: ObjectID?, _ head: HistoryEntry?) throws -> (HistoryEntry.Event, [String: JSON], ModelState))
         throws -> (id: ObjectID, entry: HistoryEntry) {
         let gcGuard = try RegistryLock.shared(root)
         defer { withExtendedLifetime(gcGuard) {} }
@@ -198,20 +202,25 @@ public final class Registry: @unchecked Sendable {
         defer { lock.release() }
         let headID = try head(m)
         let current = try headID.map { try entry($0) }
-        var (event, details, state) = try build(headID, current)
-        // Keep the per-stage pointers to champion changes (see ModelState.priorChanges).
-        if let current, let headID, current.event.changesChampion, let s = current.stage {
-            state.priorChanges[s] = headID
+        do {
+            var (event, details, state) = try build(headID, current)
+            // Keep the per-stage pointers to champion changes (see ModelState.priorChanges).
+            if let current, let headID, current.event.changesChampion, let s = current.stage {
+                state.priorChanges[s] = headID
+            }
+            let e = HistoryEntry(model: m, seq: (current?.seq ?? 0) + 1, prev: headID, event: event, details: details, state: state)
+            let id = try store.put(e.json.canonicalBytes)
+            let dir = modelDir(m)
+            try Self.writeFileAtomically(headPath(m), Array("\(id)\n".utf8), tmpDir: tmpDir) { error in
+                let reason = (error as? Sys.Failure)?.reason ?? "\(error)"
+                Diagnostics.warn("\(m): the change is made and visible, but syncing \(dir) failed (\(reason)); "
+                                 + "it may not survive a power loss: check the disk")
+            }
+            return (id, e)
+        } catch {
+            abort()
+            throw error
         }
-        let e = HistoryEntry(model: m, seq: (current?.seq ?? 0) + 1, prev: headID, event: event, details: details, state: state)
-        let id = try store.put(e.json.canonicalBytes)
-        let dir = modelDir(m)
-        try Self.writeFileAtomically(headPath(m), Array("\(id)\n".utf8), tmpDir: tmpDir) { error in
-            let reason = (error as? Sys.Failure)?.reason ?? "\(error)"
-            Diagnostics.warn("\(m): the change is made and visible, but syncing \(dir) failed (\(reason)); "
-                             + "it may not survive a power loss: check the disk")
-        }
-        return (id, e)
     }
 
     /// Walks the history from the newest entry back, calling `visit` until it returns false.
