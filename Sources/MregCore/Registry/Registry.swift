@@ -201,6 +201,10 @@ public final class Registry: @unchecked Sendable {
         let lock = try LockFile.acquire(headPath(m) + ".lock")
         defer { lock.release() }
         let headID = try head(m)
+        // A first register: make the lock's directory entry durable before anything is indexed,
+        // so that after a power cut a headless directory still shows it was cut short (see
+        // lostHistory).
+        if headID == nil { try Sys.fsyncDirectory(modelDir(m)) }
         let current = try headID.map { try entry($0) }
         do {
             var (event, details, state) = try build(headID, current)
