@@ -60,8 +60,8 @@ def scaling(mreg, counts):
     def ms(argv, reps=10):
         return statistics.median(run(argv)[0] for _ in range(reps)) * 1000
     print("## Scaling with the number of versions of one model\n")
-    print("| versions | generate (s) | resolve NAME@N/2 (ms) | resolve NAME@production (ms) | show NAME@N/2 (ms) | check NAME@N (ms) | log NAME -n 20 (ms) | list NAME (ms) | fsck (s) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| versions | generate (s) | resolve NAME@N/2 (ms) | resolve NAME@production (ms) | show NAME@N/2 (ms) | check NAME@N (ms) | log NAME -n 20 (ms) | list NAME -n 20 (ms) | list NAME (ms) | fsck (s) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     populate = populate_binary(mreg)
     for count in counts:
         path = os.path.join(WORK, f"reg-scale-{count}")
@@ -75,6 +75,7 @@ def scaling(mreg, counts):
               f"{ms([mreg, 'show', '--registry', path, f'fraud@{count // 2}']):.1f} | "
               f"{ms([mreg, 'check', '--registry', path, f'fraud@{count}']):.1f} | "
               f"{ms([mreg, 'log', '--registry', path, 'fraud', '-n', '20']):.1f} | "
+              f"{ms([mreg, 'list', '--registry', path, 'fraud', '-n', '20']):.1f} | "
               f"{ms([mreg, 'list', '--registry', path, 'fraud'], reps=3):.0f} | {fsck:.1f} |")
         rm(path)
 

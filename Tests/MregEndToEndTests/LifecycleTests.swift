@@ -410,6 +410,20 @@ struct LifecycleTests {
         #expect(evalSet?["a"] is NSNull && evalSet?["b"] is NSNull, "no evaluation set named: null, \(evalSet ?? [:])")
     }
 
+    @Test("list NAME -n shows only the newest versions; -n without NAME or below 1 is refused")
+    func listNewest() {
+        let lab = Lab()
+        for f1 in [0.80, 0.81, 0.82, 0.83] { lab.register("{\"f1\": \(f1)}") }
+        let two = lab.run(["list", "fraud", "-n", "2", "--json"])
+        #expect(two.status == 0, "\(two)")
+        #expect((two.json["versions"] as? [[String: Any]])?.compactMap { $0["version"] as? Int } == [4, 3])
+        let all = lab.run(["list", "fraud", "--max-count", "10", "--json"])
+        #expect((all.json["versions"] as? [[String: Any]])?.count == 4)
+        #expect(lab.run(["list", "fraud", "-n", "0"]).status == 2)
+        let noName = lab.run(["list", "-n", "2"])
+        #expect(noName.status == 2 && noName.stderr.contains("give NAME"), "\(noName)")
+    }
+
     @Test("show and list name the champions")
     func showAndList() {
         let lab = Lab()

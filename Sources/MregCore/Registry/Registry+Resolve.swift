@@ -115,11 +115,13 @@ extension Registry {
         return out
     }
 
-    /// Every version of a model with its record, newest first, read with one look at `HEAD`.
-    public func versions(_ m: ModelName, state: ModelState) throws -> [(ResolvedVersion, VersionRecord)] {
+    /// The versions of a model with their records, newest first (at most `limit`), read with one
+    /// look at `HEAD`.
+    public func versions(_ m: ModelName, state: ModelState, limit: Int = .max) throws -> [(ResolvedVersion, VersionRecord)] {
         var out: [(ResolvedVersion, VersionRecord)] = []
-        out.reserveCapacity(state.versions)
-        for n in stride(from: state.versions, through: 1, by: -1) {
+        let oldest = max(1, state.versions - min(limit, state.versions) + 1)
+        out.reserveCapacity(state.versions - oldest + 1)
+        for n in stride(from: state.versions, through: oldest, by: -1) {
             let v = ResolvedVersion(model: m, version: n, recordID: try recordID(m, n, state: state))
             out.append((v, try record(of: v)))
         }

@@ -10,7 +10,13 @@ struct List: ParsableCommand {
     @Argument(help: ArgumentHelp("A model: list its versions.", valueName: "name"))
     var name: String?
 
+    @Option(name: [.customShort("n"), .customLong("max-count")],
+            help: ArgumentHelp("With NAME: only the newest N versions (the time of list NAME grows with the versions it shows).", valueName: "n"))
+    var maxCount: Int?
+
     func run() throws {
+        if let n = maxCount, n < 1 { throw MregError(.invalidInput, "--max-count must be 1 or more") }
+        if maxCount != nil && name == nil { throw MregError(.invalidInput, "--max-count applies to the versions of one model: give NAME") }
         let model = try name.map { try ModelName($0) }
         let registry = try global.open()
         if let model {
@@ -48,7 +54,7 @@ struct List: ParsableCommand {
         let s = head.state
         var rows: [[String]] = []
         var items: [JSON] = []
-        for (v, r) in try registry.versions(m, state: s) {
+        for (v, r) in try registry.versions(m, state: s, limit: maxCount ?? .max) {
             let n = v.version
             let stages = Views.stages(of: n, in: s)
             items.append(.object([
