@@ -59,6 +59,28 @@ struct StoreTests {
         #expect(streamed == data)
     }
 
+    @Test("listing a directory returns every name exactly, at every size up to a few thousand entries")
+    func listDirectory() throws {
+        // readdir's entries are only as long as their names: copying a whole dirent read past the
+        // last one and crashed fsck on a registry of 100,000 versions (it depends on where the
+        // buffer ends, so this cannot force it). Grow one directory and list it at many sizes,
+        // with names as long as an object's.
+        let t = TemporaryDirectory()
+        t.mkdir("d")
+        var expected: [String] = []
+        for i in 0..<1_500 {
+            let name = String(format: "%062x", i)
+            FileManager.default.createFile(atPath: t.join("d/\(name)"), contents: nil)
+            expected.append(name)
+            if i % 7 == 0 || i > 1_400 {
+                #expect(try Sys.listDirectory(t.join("d")).sorted() == expected, "at \(i + 1) entries")
+            }
+        }
+        let unicode = "modèle-权重-\u{1F600}"
+        FileManager.default.createFile(atPath: t.join("d/\(unicode)"), contents: nil)
+        #expect(try Sys.listDirectory(t.join("d")).contains(unicode))
+    }
+
     @Test("in-memory objects round-trip", arguments: 0..<contents.count)
     func memoryRoundTrip(index: Int) throws {
         let (_, data) = Self.contents[index]

@@ -176,10 +176,12 @@ enum Sys {
         }
         defer { closedir(dir) }
         var names: [String] = []
+        // The name is read in place: a dirent from readdir is only as long as its name
+        // (d_reclen), so copying the struct (`entry.pointee`) reads past it, and past the end
+        // of glibc's buffer when the entry is the last one there (a crash seen at ~800 entries).
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+            let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
             if name != "." && name != ".." { names.append(name) }
         }
         return names
