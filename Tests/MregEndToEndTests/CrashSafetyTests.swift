@@ -146,6 +146,42 @@ struct CrashSafetyTests {
         }
     }
 
+    @Test("a first register killed, then another attempt that fails or is killed at any step: fsck passes, gc cleans, a third commits",
+          arguments: ["open", "fsync", "link", "rename", "mkdir", "write"])
+    func killedThenFailedFirstRegister(kind: String) throws {
+        let t = Self.base()
+        let killed = t.join("killed")
+        copy(t.join("reg"), killed)
+        let first = Mreg.run(["register", "churn", "v1", "--metrics", "m1.json"], cwd: t.path,
+                             env: ["MREG_FAULT": "rename:2:crash"], registry: killed)
+        #expect(first.status == 86, "\(first)")
+        for action in ["eio", "crash"] {
+            var n = 1
+            while n < 100 {
+                let work = t.join("twice-\(kind)-\(action)-\(n)")
+                copy(killed, work)
+                defer { try? FileManager.default.removeItem(atPath: work) }
+                let again = Mreg.run(["register", "churn", "v1", "--metrics", "m1.json"], cwd: t.path,
+                                     env: ["MREG_FAULT": "\(kind):\(n):\(action)"], registry: work)
+                if again.status == 0 { break }
+                let fsck = Mreg.run(["fsck"], cwd: t.path, registry: work)
+                #expect(fsck.status == 0, "\(action) at \(kind) #\(n): \(fsck)")
+                // Killed after its commit, the second attempt made churn@1; otherwise nothing.
+                let committed = FileManager.default.fileExists(atPath: work + "/models/churn/HEAD")
+                if committed { #expect(action == "crash", "an error after the commit is a warning: \(kind) #\(n): \(again)") }
+                let gc = Mreg.run(["gc", "--grace", "0"], cwd: t.path, registry: work)
+                #expect(gc.status == 0, "\(action) at \(kind) #\(n): \(gc)")
+                #expect(FileManager.default.fileExists(atPath: work + "/models/churn") == committed, "\(action) at \(kind) #\(n)")
+                let third = Mreg.run(["register", "churn", "v1", "--metrics", "m1.json"], cwd: t.path, registry: work)
+                #expect(third.status == 0 && third.stdout.hasPrefix(committed ? "churn@2 " : "churn@1 "), "\(action) at \(kind) #\(n): \(third)")
+                #expect(!FileManager.default.fileExists(atPath: work + "/models/churn/CREATING"))
+                #expect(Mreg.run(["fsck"], cwd: t.path, registry: work).status == 0)
+                n += 1
+            }
+            #expect(n > 1, "the fault at \(kind) was never reached")
+        }
+    }
+
     /// A registry with fraud@1 champion of production and fraud@2 registered (better).
     static func promotionBase() -> TemporaryDirectory {
         let t = base()

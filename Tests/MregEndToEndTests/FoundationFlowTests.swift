@@ -140,9 +140,12 @@ struct FoundationFlowTests {
         t.write(".registry/tmp/obj-1-2", "leftover")
         t.write(".registry/models/fraud/HEAD.lock.tmp-99-1", "pid 99\n")
         t.write(".registry/models/fraud/versions/2", "sha256:" + String(repeating: "0", count: 64) + "\n")
-        // The directory a first register of "ghost" left when it was interrupted before its commit.
+        // The directory a first register of "ghost" left when it was interrupted before its commit,
+        // and a marker that outlived the commit of fraud@1.
         t.write(".registry/models/ghost/versions/1", "sha256:" + String(repeating: "0", count: 64) + "\n")
         t.write(".registry/models/ghost/HEAD.lock", "pid 99\n")
+        t.write(".registry/models/ghost/CREATING", "")
+        t.write(".registry/models/fraud/CREATING", "")
         #expect(Mreg.run(["fsck"], cwd: t.path).stdout.contains("ghost: no HEAD"))
         let dry = Mreg.run(["gc", "--grace", "0", "--dry-run", "--json"], cwd: t.path)
         #expect(dry.json["removed_objects"] as? Int == 1 && dry.json["dry_run"] as? Bool == true)
@@ -151,8 +154,9 @@ struct FoundationFlowTests {
         #expect(kept.json["removed_objects"] as? Int == 0, "young objects are kept by the default grace period")
         let r = Mreg.run(["gc", "--grace", "0", "--json"], cwd: t.path)
         #expect(r.json["removed_objects"] as? Int == 1)
-        #expect(r.json["removed_temps"] as? Int == 4)
+        #expect(r.json["removed_temps"] as? Int == 5)
         #expect(!t.exists(".registry/models/ghost"))
+        #expect(!t.exists(".registry/models/fraud/CREATING") && t.exists(".registry/models/fraud/HEAD"))
         #expect(!t.exists(".registry/models/fraud/HEAD.lock.tmp-99-1") && !t.exists(".registry/models/fraud/versions/2"))
         #expect(t.exists(".registry/models/fraud/versions/1"))
         #expect(!t.exists(".registry/objects/\(id.prefix(2))/\(id.dropFirst(2))"))

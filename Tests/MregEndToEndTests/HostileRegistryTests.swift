@@ -252,6 +252,12 @@ struct HostileRegistryTests {
         #expect(gc.status == 1, "\(gc)")
         #expect(Set(try FileManager.default.subpathsOfDirectory(atPath: t.join("reg/objects"))) == before)
         #expect(t.exists("reg/models/churn/versions/1"))
+        // A register of that model does not start a new history over the lost one.
+        let register = run(t, ["register", "churn", "c", "--metrics", "m.json"])
+        #expect(register.status == 1, "\(register)")
+        #expect(register.stderr.contains("churn cannot be written"), "\(register)")
+        #expect(!t.exists("reg/models/churn/HEAD") && !t.exists("reg/models/churn/CREATING"))
+        expectFsckFails(t, mentioning: "HEAD is missing but 1 version is indexed")
     }
 
     @Test("a truncated history entry")

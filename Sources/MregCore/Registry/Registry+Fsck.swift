@@ -56,8 +56,13 @@ extension Registry {
             if Sys.exists(headPath(m) + ".lock") {
                 report.notes.append("\(headPath(m)).lock exists: a command is writing \(m), or one was killed (see docs/operations.md)")
             }
-            let headID: ObjectID?
-            do { headID = try head(m) } catch let e as MregError {
+            var headID: ObjectID?
+            do {
+                headID = try head(m)
+                // A first register may commit between the two looks: read HEAD again before
+                // calling its absence damage.
+                if headID == nil, lostHistory(m) != nil { headID = try head(m) }
+            } catch let e as MregError {
                 report.problems.append(e.message)
                 continue
             }
@@ -65,9 +70,12 @@ extension Registry {
                 if let lost = lostHistory(m) {
                     report.problems.append(lost)
                 } else {
-                    report.notes.append("\(modelDir(m)): no HEAD (a first register was interrupted); `mreg gc` removes it")
+                    report.notes.append("\(modelDir(m)): no HEAD (a first register did not commit, or is under way); `mreg gc` removes it")
                 }
                 continue
+            }
+            if Sys.linkStatus(creatingMarkerPath(m)) != nil {
+                report.notes.append("\(creatingMarkerPath(m)): left by a first register that was cut short after its commit; `mreg gc` removes it")
             }
             var registered: [Int: ObjectID] = [:]
             var expectedSeq: Int?
@@ -149,18 +157,19 @@ public struct GCReport: Sendable {
 }
 
 extension Registry {
-    /// For a model directory without `HEAD`: a description of the damage when `HEAD` may have been
-    /// lost, nil when the directory is what an interrupted first register leaves.
+    /// For a model directory without `HEAD`: a description of the damage when `HEAD` was lost,
+    /// nil when the directory is what a first register that never committed leaves.
     ///
-    /// A first register that fails with an error removes the index entry it wrote; one that is
-    /// killed leaves its `HEAD.lock`. So a directory with no indexed version, or with a lock, is a
-    /// leftover. One that indexes versions without a lock may be a model whose `HEAD` was deleted:
-    /// its history is unreachable, and gc must not collect it as garbage.
+    /// A first register writes a durable `CREATING` marker before it indexes anything and removes
+    /// it only once `HEAD` is durable. So a headless directory with the marker, or with no indexed
+    /// version, is a leftover; one that indexes versions without the marker lost its `HEAD`: its
+    /// history is unreachable, and gc must not collect it as garbage.
     func lostHistory(_ m: ModelName) -> String? {
         let indexed = ((try? Sys.listDirectory(modelDir(m) + "/versions")) ?? []).filter { Int($0) != nil }.count
-        guard indexed > 0, Sys.linkStatus(headPath(m) + ".lock") == nil else { return nil }
+        guard indexed > 0, Sys.linkStatus(creatingMarkerPath(m)) == nil else { return nil }
         return "\(modelDir(m)): HEAD is missing but \(indexed) version\(indexed == 1 ? " is" : "s are") indexed: "
-            + "HEAD was lost (restore it from a backup), or a first register was cut short (remove the directory); see docs/operations.md"
+            + "HEAD was lost; restore it from a backup or write the id of the model's newest history entry into it, "
+            + "or remove the directory if the model never had a committed version (see docs/operations.md)"
     }
 
     /// Removes objects that no history reaches, and temporary files older than `grace` seconds.
@@ -221,11 +230,14 @@ extension Registry {
         for name in Sys.isDirectory(modelsDir) ? try Sys.listDirectory(modelsDir) : [] {
             guard let m = try? ModelName(name) else { continue }
             if try head(m) == nil {
-                // A first register that never reached its commit: nothing refers to this directory
-                // (no writer is inside a commit while gc holds the registry lock).
+                // A first register that never reached its commit (lostHistory was checked while
+                // marking): nothing refers to this directory, and no writer is inside a commit
+                // while gc holds the registry lock.
                 headless.append(modelDir(m))
                 continue
             }
+            // A marker that outlived its commit (a crash between the two).
+            if Sys.linkStatus(creatingMarkerPath(m)) != nil { leftovers.append(creatingMarkerPath(m)) }
             leftovers += ((try? Sys.listDirectory(modelDir(m))) ?? []).filter { $0.hasPrefix("HEAD.lock.tmp-") }.map { modelDir(m) + "/" + $0 }
             let committed = try head(m).map { try entry($0).state.versions } ?? 0
             leftovers += ((try? Sys.listDirectory(modelDir(m) + "/versions")) ?? [])

@@ -94,9 +94,14 @@ extension Registry {
 
         var result: (VersionRecord, ObjectID)?
         var indexEntry: String?
-        // A register that fails removes its index entry, so only a killed one leaves it (with
-        // its HEAD.lock): see Registry.lostHistory.
-        try append(request.model, abort: { if let indexEntry { try? Sys.unlink(indexEntry) } }) { _, head in
+        // A register that fails removes the index entry it wrote (above the committed count, it
+        // is ignored by readers and removed by gc anyway).
+        let abort = {
+            guard let indexEntry else { return }
+            try? Sys.unlink(indexEntry)
+            try? Sys.fsyncDirectory(self.modelDir(request.model) + "/versions")
+        }
+        try append(request.model, abort: abort) { _, head in
             var state = head?.state ?? ModelState()
             let n = state.versions + 1
             let record = VersionRecord(

@@ -117,6 +117,8 @@ public final class Registry: @unchecked Sendable {
     func modelDir(_ m: ModelName) -> String { modelsDir + "/" + m.value }
     func headPath(_ m: ModelName) -> String { modelDir(m) + "/HEAD" }
     func versionIndexPath(_ m: ModelName, _ n: Int) -> String { modelDir(m) + "/versions/\(n)" }
+    /// Present while a model's first register is under way, and left by one that never committed.
+    func creatingMarkerPath(_ m: ModelName) -> String { modelDir(m) + "/CREATING" }
     var tmpDir: String { root + "/tmp" }
 
     // MARK: - Reading
@@ -201,10 +203,16 @@ public final class Registry: @unchecked Sendable {
         let lock = try LockFile.acquire(headPath(m) + ".lock")
         defer { lock.release() }
         let headID = try head(m)
-        // A first register: make the lock's directory entry durable before anything is indexed,
-        // so that after a power cut a headless directory still shows it was cut short (see
-        // lostHistory).
-        if headID == nil { try Sys.fsyncDirectory(modelDir(m)) }
+        if headID == nil {
+            // No HEAD: a new model, unless HEAD was lost; then starting a new history over the
+            // old index would hide the old one from fsck and hand it to gc.
+            if let lost = lostHistory(m) { throw MregError.corrupt("\(m) cannot be written: \(lost)") }
+            // A durable CREATING marker before anything is indexed: whatever happens before
+            // the commit, the directory reads as a cut-short first register (see lostHistory).
+            let marker = creatingMarkerPath(m)
+            Sys.close(try Sys.open(marker, O_WRONLY | O_CREAT | O_NOFOLLOW, 0o644))
+            try Sys.fsyncDirectory(modelDir(m))
+        }
         let current = try headID.map { try entry($0) }
         do {
             var (event, details, state) = try build(headID, current)
@@ -215,14 +223,22 @@ public final class Registry: @unchecked Sendable {
             let e = HistoryEntry(model: m, seq: (current?.seq ?? 0) + 1, prev: headID, event: event, details: details, state: state)
             let id = try store.put(e.json.canonicalBytes)
             let dir = modelDir(m)
+            var durable = true
             try Self.writeFileAtomically(headPath(m), Array("\(id)\n".utf8), tmpDir: tmpDir) { error in
+                durable = false
                 let reason = (error as? Sys.Failure)?.reason ?? "\(error)"
                 Diagnostics.warn("\(m): the change is made and visible, but syncing \(dir) failed (\(reason)); "
                                  + "it may not survive a power loss: check the disk")
             }
+            if headID == nil && durable {
+                // Only once HEAD is durable: a marker that outlives it is harmless (gc removes it).
+                try? Sys.unlink(creatingMarkerPath(m))
+                try? Sys.fsyncDirectory(dir)
+            }
             return (id, e)
         } catch {
-            abort()
+            // Only what this command wrote, and only if HEAD did not move after all.
+            if (try? head(m)) == headID { abort() }
             throw error
         }
     }
