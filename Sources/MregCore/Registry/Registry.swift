@@ -210,7 +210,7 @@ public final class Registry: @unchecked Sendable {
             // A durable CREATING marker before anything is indexed: whatever happens before
             // the commit, the directory reads as a cut-short first register (see lostHistory).
             let marker = creatingMarkerPath(m)
-            Sys.close(try Sys.open(marker, O_WRONLY | O_CREAT | O_NOFOLLOW, 0o644))
+            Sys.close(try Sys.open(marker, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0o644))
             try Sys.fsyncDirectory(modelDir(m))
         }
         let current = try headID.map { try entry($0) }

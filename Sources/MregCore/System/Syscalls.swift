@@ -178,7 +178,8 @@ enum Sys {
         var names: [String] = []
         // The name is read in place: a dirent from readdir is only as long as its name
         // (d_reclen), so copying the struct (`entry.pointee`) reads past it, and past the end
-        // of glibc's buffer when the entry is the last one there (a crash seen at ~800 entries).
+        // of glibc's buffer when the entry is the last one there (fsck crashed on a registry of
+        // 100,000 versions).
         let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         while let entry = readdir(dir) {
             let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
