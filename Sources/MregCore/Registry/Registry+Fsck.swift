@@ -229,7 +229,7 @@ extension Registry {
         var headless: [String] = []
         for name in Sys.isDirectory(modelsDir) ? try Sys.listDirectory(modelsDir) : [] {
             guard let m = try? ModelName(name) else { continue }
-            if try head(m) == nil {
+            guard let headID = try head(m) else {
                 // A first register that never reached its commit (lostHistory was checked while
                 // marking): nothing refers to this directory, and no writer is inside a commit
                 // while gc holds the registry lock.
@@ -239,7 +239,7 @@ extension Registry {
             // A marker that outlived its commit (a crash between the two).
             if Sys.linkStatus(creatingMarkerPath(m)) != nil { leftovers.append(creatingMarkerPath(m)) }
             leftovers += ((try? Sys.listDirectory(modelDir(m))) ?? []).filter { $0.hasPrefix("HEAD.lock.tmp-") }.map { modelDir(m) + "/" + $0 }
-            let committed = try head(m).map { try entry($0).state.versions } ?? 0
+            let committed = try entry(headID).state.versions
             leftovers += ((try? Sys.listDirectory(modelDir(m) + "/versions")) ?? [])
                 .filter { Int($0).map { $0 > committed } ?? false }.map { modelDir(m) + "/versions/" + $0 }
         }

@@ -28,6 +28,13 @@ public final class Registry: @unchecked Sendable {
 
     // MARK: - Finding and creating
 
+    /// `MREG_REGISTRY` when it is set and names another directory than `root`: commands without
+    /// `--registry` would use that one, which `init` tells a user about.
+    public static func environmentRegistry(otherThan root: String) -> String? {
+        guard let env = Sys.environment("MREG_REGISTRY"), !env.isEmpty, Sys.realpath(env) != root else { return nil }
+        return env
+    }
+
     /// Opens a registry: `explicit` (from `--registry`), else `MREG_REGISTRY`, else the nearest
     /// `.registry` directory walking up from the working directory.
     public static func open(explicit: String?) throws -> Registry {

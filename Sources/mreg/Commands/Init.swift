@@ -1,10 +1,6 @@
 import ArgumentParser
 import MregCore
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create an empty registry.",
@@ -36,14 +32,8 @@ struct Init: ParsableCommand {
         } else {
             Output.line("Initialized empty mreg registry in \(r.root)")
         }
-        if let value = getenv("MREG_REGISTRY"), case let env = String(cString: value), !env.isEmpty, Self.realpath(env) != r.root {
+        if let env = Registry.environmentRegistry(otherThan: r.root) {
             Output.warn("warning: MREG_REGISTRY is set to \(env): commands without --registry will use that registry, not this one; unset it to use \(r.root)")
         }
-    }
-
-    static func realpath(_ path: String) -> String? {
-        guard let p = Glibc.realpath(path, nil) else { return nil }
-        defer { free(p) }
-        return String(cString: p)
     }
 }
