@@ -234,11 +234,11 @@ struct LifecycleTests {
         // A policy naming a baseline the model lacks is refused, naming the file and the line.
         let early = lab.policy("stages:\n  production:\n    gates:\n      - f1 > baseline.rules-v1\n")
         #expect(early.status == 2, "\(early)")
-        #expect(early.stderr.contains(".yaml: line 4: the policy refers to baseline \"rules-v1\""), "\(early)")
+        #expect(early.stderr.contains(".yaml: line 4, column 9: the policy refers to baseline \"rules-v1\""), "\(early)")
         // The line named is the one with that baseline, not one with a longer name that starts alike.
         #expect(lab.baseline("rules-v1-extra", #"{"f1": 0.5}"#).status == 0)
         let second = lab.policy("stages:\n  production:\n    gates:\n      - f1 > baseline.rules-v1-extra  # not baseline.rules-v1\n      - f1 > baseline.rules-v1\n")
-        #expect(second.stderr.contains(".yaml: line 5: the policy refers to baseline \"rules-v1\""), "\(second)")
+        #expect(second.stderr.contains(".yaml: line 5, column 9: the policy refers to baseline \"rules-v1\""), "\(second)")
         #expect(lab.baseline("rules-v1", #"{"f1": 0.75}"#).status == 0)
         #expect(lab.policy("stages:\n  production:\n    gates:\n      - f1 > baseline.rules-v1\n").status == 0)
         let r1 = lab.run(["promote", "fraud@1", "--json"])

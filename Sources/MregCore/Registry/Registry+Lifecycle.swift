@@ -68,22 +68,13 @@ extension Registry {
         return (id, entryID)
     }
 
-    /// Whether a line names `baseline.NAME` as a whole token (not `baseline.NAME-v2`).
-    static func mentions(_ line: String, baseline name: String) -> Bool {
-        let token = "baseline." + name
-        var rest = Substring(line)
-        while let r = rest.range(of: token) {
-            let after = rest[r.upperBound...].first
-            if after.map({ !($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }) ?? true { return true }
-            rest = rest[r.upperBound...]
-        }
-        return false
-    }
-
     private func checkBaselines(_ policy: GatePolicy, _ m: ModelName, _ state: ModelState, source: String) throws {
         for name in policy.referencedBaselines.sorted() where state.baselines[name] == nil {
-            let line = policy.text.split(separator: "\n", omittingEmptySubsequences: false)
-                .firstIndex { Self.mentions(String($0.prefix { $0 != "#" }), baseline: name) }.map { ": line \($0 + 1)" } ?? ""
+            // The first rule that names it, as the parser placed it.
+            let rule = policy.stages.values.flatMap(\.gates).filter {
+                if case .baseline(name, _) = $0.reference { return true } else { return false }
+            }.min { ($0.line, $0.column) < ($1.line, $1.column) }
+            let line = rule.map { ": line \($0.line), column \($0.column)" } ?? ""
             throw MregError.invalid("policy \(source)\(line): the policy refers to baseline \"\(name)\", which model \(m) does not have; set it first with `mreg baseline \(m) \(name) --metrics FILE`")
         }
     }
