@@ -15,15 +15,9 @@ extension ObjectStore {
                  progress: ((UInt64) -> Void)? = nil) throws -> Info? {
         let (fd, st, p) = try openObject(id)
         defer { Sys.close(fd) }
-        var head = [UInt8](repeating: 0, count: Header.maxLength)
-        let n = try head.withUnsafeMutableBytes { try Sys.readFull(fd, $0.baseAddress!, $0.count, path: p) }
-        guard let (header, headerLength) = Header.parse(head[0..<n]) else {
-            throw MregError.corrupt("object \(id) has a malformed header (\(p))")
-        }
+        let (header, headerLength) = try readHeader(fd, id, path: p)
         guard header.encoding == .raw else { return nil }
-        if header.size > sizeLimit {
-            throw MregError.corrupt("object \(id) declares \(header.size) bytes, more than the \(sizeLimit) expected here")
-        }
+        try header.check(id, sizeLimit: sizeLimit)
         let stored = UInt64(st.st_size) - UInt64(headerLength)
         if stored < header.size { throw MregError.corrupt("object \(id) is truncated: \(stored) of \(header.size) bytes (\(p))") }
         if stored > header.size { throw MregError.corrupt("object \(id) holds more than its declared \(header.size) bytes (\(p))") }

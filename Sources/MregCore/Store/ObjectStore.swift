@@ -314,9 +314,7 @@ public struct ObjectStore: Sendable {
         guard let (header, headerLength) = Header.parse(buffer[0..<min(filled, Header.maxLength)]) else {
             throw MregError.corrupt("object \(id) has a malformed header (\(p))")
         }
-        if header.size > sizeLimit {
-            throw MregError.corrupt("object \(id) declares \(header.size) bytes, more than the \(sizeLimit) expected here")
-        }
+        try header.check(id, sizeLimit: sizeLimit)
         reserve(header.size)
         var hasher = SHA256()
         var produced: UInt64 = 0
@@ -397,10 +395,15 @@ public struct ObjectStore: Sendable {
     func declaredSize(_ id: ObjectID) -> UInt64? {
         guard let (fd, _, p) = try? openObject(id) else { return nil }
         defer { Sys.close(fd) }
+        return (try? readHeader(fd, id, path: p))?.header.size
+    }
+
+    /// Reads and parses the header at the start of an open object; the descriptor is left after it.
+    func readHeader(_ fd: Int32, _ id: ObjectID, path p: String) throws -> (header: Header, length: Int) {
         var head = [UInt8](repeating: 0, count: Header.maxLength)
-        guard let n = try? head.withUnsafeMutableBytes({ try Sys.readFull(fd, $0.baseAddress!, $0.count, path: p) }),
-              let (header, _) = Header.parse(head[0..<n]) else { return nil }
-        return header.size
+        let n = try head.withUnsafeMutableBytes { try Sys.readFull(fd, $0.baseAddress!, $0.count, path: p) }
+        guard let parsed = Header.parse(head[0..<n]) else { throw MregError.corrupt("object \(id) has a malformed header (\(p))") }
+        return parsed
     }
 
     /// Re-hashes an object without keeping its bytes.
@@ -513,6 +516,12 @@ struct Header {
     static let maxLength = 40
 
     var bytes: [UInt8] { Array("MREG1 \(encoding.rawValue) \(size)\n".utf8) }
+
+    /// Refuses an object that declares more bytes than the caller can expect (a record's limit,
+    /// an artifact's recorded size), before any of them is read.
+    func check(_ id: ObjectID, sizeLimit: UInt64) throws {
+        if size > sizeLimit { throw MregError.corrupt("object \(id) declares \(size) bytes, more than the \(sizeLimit) expected here") }
+    }
 
     static func parse(_ bytes: ArraySlice<UInt8>) -> (Header, Int)? {
         guard let nl = bytes.firstIndex(of: 10) else { return nil }
