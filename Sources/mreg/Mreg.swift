@@ -11,10 +11,10 @@ struct Mreg: ParsableCommand {
         commandName: "mreg",
         abstract: "A file-based machine-learning model registry with codified promotion gates.",
         discussion: """
-            A registry is a directory (default .registry, found by walking up from the working
+            A registry is a directory (default .registry, found by walking up from the working \
             directory; --registry PATH or MREG_REGISTRY overrides).
 
-            Exit codes: 0 success, 1 I/O error or corruption, 2 invalid input, 3 promotion blocked
+            Exit codes: 0 success, 1 I/O error or corruption, 2 invalid input, 3 promotion blocked \
             by gates, 4 lost a race to a concurrent update (nothing changed; retry).
             """,
         version: MregVersion.current,

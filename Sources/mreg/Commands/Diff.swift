@@ -5,8 +5,8 @@ struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare two versions: metrics, params, artifact files, evaluation set.",
         discussion: """
-            Deltas are FIRST - SECOND, marked better/worse by each metric's direction. SECOND defaults
-            to the production champion; when SECOND names a champion (NAME@STAGE) the gate verdict for
+            Deltas are FIRST - SECOND, marked better/worse by each metric's direction. SECOND defaults \
+            to the production champion; when SECOND names a champion (NAME@STAGE) the gate verdict for \
             promoting FIRST there is shown too. --fail-on-regression exits 3 if any shared metric got worse.
             """)
 

@@ -5,7 +5,7 @@ struct Fetch: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a version's artifacts into a directory, verified and atomically.",
         discussion: """
-            The tree is built beside --out and renamed into place once every file's hash is verified,
+            The tree is built beside --out and renamed into place once every file's hash is verified, \
             so DIR appears complete or not at all. DIR must not exist or be empty, unless --force.
             """)
 

@@ -5,7 +5,7 @@ struct Fsck: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Verify the whole registry.",
         discussion: """
-            Re-hashes every object, parses every history entry and version record, checks every
+            Re-hashes every object, parses every history entry and version record, checks every \
             hash chain, ref and index. Exits 1 and lists each problem if anything is wrong.
             """)
 

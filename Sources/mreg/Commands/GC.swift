@@ -6,8 +6,8 @@ struct GC: ParsableCommand {
         commandName: "gc",
         abstract: "Remove objects that no history references, and old temporary files.",
         discussion: """
-            Safe while other commands run: gc waits for commands that are writing objects and keeps
-            them out while it works, and it keeps unreferenced objects younger than --grace.
+            Safe while other commands run: gc waits for commands that are writing objects and keeps \
+            them out while it works, and it keeps unreferenced objects younger than --grace. \
             If any history cannot be read completely, gc removes nothing.
             """)
 

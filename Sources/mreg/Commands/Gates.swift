@@ -5,7 +5,7 @@ struct Gates: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show or set the gate policy of a model.",
         discussion: """
-            Without --set, prints the policy in force (or says that the default policy applies).
+            Without --set, prints the policy in force (or says that the default policy applies). \
             With --set FILE, validates the YAML policy (docs/gates.md) and records it in the history.
             """)
 

@@ -5,8 +5,8 @@ struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create an empty registry.",
         discussion: """
-            DIR (or --registry DIR) defaults to ./.registry. It must not exist, or be an empty
-            directory. MREG_REGISTRY is not used to choose where: init warns when it is set to
+            DIR (or --registry DIR) defaults to ./.registry. It must not exist, or be an empty \
+            directory. MREG_REGISTRY is not used to choose where: init warns when it is set to \
             another place, since the other commands would keep using that one.
             """)
 

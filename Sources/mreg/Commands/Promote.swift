@@ -5,9 +5,9 @@ struct Promote: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make a version champion of a stage if every gate passes.",
         discussion: """
-            The gates are evaluated against the champion read at the start; the champion is swapped
-            only if it is unchanged (else exit 4, nothing changed). A blocked promotion is recorded
-            in the history with its report and exits 3. --override REASON promotes despite failed
+            The gates are evaluated against the champion read at the start; the champion is swapped \
+            only if it is unchanged (else exit 4, nothing changed). A blocked promotion is recorded \
+            in the history with its report and exits 3. --override REASON promotes despite failed \
             gates, recording the reason and the failed rules.
             """)
 

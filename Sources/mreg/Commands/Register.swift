@@ -5,8 +5,8 @@ struct Register: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Store files and directories as a new version of a model.",
         discussion: """
-            A file is stored under its base name; a directory contributes its contents, with paths
-            relative to it. Executable bits are kept; symbolic links, devices and FIFOs are refused.
+            A file is stored under its base name; a directory contributes its contents, with paths \
+            relative to it. Executable bits are kept; symbolic links, devices and FIFOs are refused. \
             Prints NAME@N and the id of the version record.
             """)
 

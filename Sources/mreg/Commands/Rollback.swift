@@ -5,8 +5,8 @@ struct Rollback: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Put the previous (or a named earlier) champion of a stage back, on the record.",
         discussion: """
-            Without --to, restores NAME@STAGE~1: the champion the current one replaced when it was
-            promoted, so rolling back twice goes two promotions back. --to REF restores a version that
+            Without --to, restores NAME@STAGE~1: the champion the current one replaced when it was \
+            promoted, so rolling back twice goes two promotions back. --to REF restores a version that \
             was champion of the stage before. Gates are not evaluated; the reason is recorded.
             """)
 
