@@ -56,9 +56,11 @@ def populate_binary(mreg):
     """mreg-populate beside the mreg binary, or $MREG_POPULATE."""
     return os.environ.get("MREG_POPULATE") or os.path.join(os.path.dirname(mreg), "mreg-populate")
 
+def ms(argv, reps=10):
+    """Median wall time of a command, in milliseconds."""
+    return statistics.median(run(argv)[0] for _ in range(reps)) * 1000
+
 def scaling(mreg, counts):
-    def ms(argv, reps=10):
-        return statistics.median(run(argv)[0] for _ in range(reps)) * 1000
     print("## Scaling with the number of versions of one model\n")
     print("| versions | generate (s) | resolve NAME@N/2 (ms) | resolve NAME@production (ms) | show NAME@N/2 (ms) | check NAME@N (ms) | log NAME -n 20 (ms) | list NAME -n 20 (ms) | list NAME (ms) | fsck (s) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -225,8 +227,6 @@ open(sys.argv[2], 'wb').write(data[:n])
             for _ in range(per_other):
                 subprocess.run([mreg, "register", "--registry", path, f"model-{j}", art, "--metrics", m], check=True, stdout=subprocess.DEVNULL)
         subprocess.run([mreg, "promote", "--registry", path, "fraud@1"], check=True, stdout=subprocess.DEVNULL)
-    def ms(argv, reps=10):
-        return statistics.median(run(argv)[0] for _ in range(reps)) * 1000
     versions = 200 if QUICK else 1000
     others = 20 if QUICK else 99
     per = 5 if QUICK else 10

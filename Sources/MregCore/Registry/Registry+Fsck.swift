@@ -57,17 +57,21 @@ extension Registry {
                 report.notes.append("\(headPath(m)).lock exists: a command is writing \(m), or one was killed (see docs/operations.md)")
             }
             var headID: ObjectID?
+            var lost: String?
             do {
                 headID = try head(m)
-                // A first register may commit between the two looks: read HEAD again before
-                // calling its absence damage.
-                if headID == nil, lostHistory(m) != nil { headID = try head(m) }
+                if headID == nil, let damage = lostHistory(m) {
+                    // A first register may commit between the two looks: read HEAD again before
+                    // calling its absence damage.
+                    headID = try head(m)
+                    lost = damage
+                }
             } catch let e as MregError {
                 report.problems.append(e.message)
                 continue
             }
             guard let headID else {
-                if let lost = lostHistory(m) {
+                if let lost {
                     report.problems.append(lost)
                 } else {
                     report.notes.append("\(modelDir(m)): no HEAD (a first register did not commit, or is under way); `mreg gc` removes it")
