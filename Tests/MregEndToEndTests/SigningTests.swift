@@ -209,6 +209,15 @@ struct SigningTests {
         s.expectRefused(s.fetch(), "statement names other bytes: the statement signed by SHA256:")
         #expect(s.fetch().stderr.contains("names record sha256:"), "")
         #expect(s.fetch().stderr.contains("(fraud@1), but the registry's champion is fraud@2"))
+        // An existing --out replaced with --force is left as it was.
+        s.t.write("deployed/w.bin", "the model in service")
+        let forced = s.run(["fetch", "fraud@production", "--verify", "--trust", "allowed_signers", "--out", "deployed", "--force"])
+        #expect(forced.status == 6, "\(forced)")
+        #expect(s.t.read("deployed/w.bin") == Data("the model in service".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: s.t.join("deployed")) == ["w.bin"])
+        // fsck reports the copied signature as being about another champion.
+        let fsck = s.run(["fsck"])
+        #expect(fsck.status == 1 && fsck.stdout.contains("its statement is about fraud@1 in production, not this entry's champion"), "\(fsck)")
     }
 
     @Test("an expired statement is refused (indefinite freeze)")

@@ -58,7 +58,7 @@ struct Sign: ParsableCommand {
         }
         let what = "\(st.model)@\(st.version) as champion of \(st.stage) (history #\(st.sequence))"
         if let sig = r.signature, let e = r.entry {
-            Output.line("SIGNED: \(what) by \(sig.publicKey.fingerprint)\(signer.map { " \($0.key.comment)" } ?? ""), expires \(UTCTime.format(st.expires)); recorded as history entry #\(e.seq)")
+            Output.line("SIGNED: \(what) by \(sig.publicKey.fingerprint)\(signer.map { $0.key.comment.isEmpty ? "" : " (\($0.key.comment))" } ?? ""), expires \(UTCTime.format(st.expires)); recorded as history entry #\(e.seq)")
         } else if let dir = export {
             Output.line("prepared the statement for \(what), expiring \(UTCTime.format(st.expires)): sign it with `ssh-keygen -Y sign -n mreg -f KEY \(dir)/statement`, then record it with `mreg sign \(ref) --stage \(stageName) --statement \(dir)/statement --signature \(dir)/statement.sig`")
         }
@@ -85,6 +85,7 @@ struct SignOptions: ParsableArguments {
     /// Prints who signed the entry just written.
     func report(_ global: GlobalOptions, _ entry: HistoryEntry?, unchanged: Bool = false) {
         if unchanged, sign != nil { Output.line("not signed: nothing changed; co-sign the champion with `mreg sign`") }
+        if let entry, sign != nil, entry.event == .blocked { Output.line("not signed: the promotion was blocked") }
         guard sign != nil, let entry, let registry = try? global.open() else { return }
         for s in registry.signatures(of: entry) {
             let expiry = s.statement.map { ", expires \(UTCTime.format($0.expires))" } ?? ""
