@@ -351,6 +351,10 @@ struct SigningTests {
         #expect(p.status == 2, "\(p)")
         #expect(p.stderr.contains("key enc: the key is encrypted with a passphrase (aes256-ctr, bcrypt); mreg reads only unencrypted keys"), "\(p)")
         #expect(s.lab.snapshot() == before)
+        // A private key others can read still signs, with a warning.
+        chmod(s.t.join("k"), 0o644)
+        let loose = s.run(["promote", "fraud@1", "--sign", "k"])
+        #expect(loose.status == 0 && loose.stderr.contains("mreg: warning: key k can be read by other users (mode 644)"), "\(loose)")
         let pubAsKey = s.run(["promote", "fraud@1", "--sign", "k.pub"])
         #expect(pubAsKey.status == 2 && pubAsKey.stderr.contains("this is a public key"), "\(pubAsKey)")
     }

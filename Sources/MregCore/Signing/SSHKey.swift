@@ -88,7 +88,12 @@ public struct SSHPrivateKey: Sendable {
     public static func load(_ path: String) throws -> SSHPrivateKey {
         let bytes = try UserFile.bytes(path, what: "key")
         guard let text = String(validating: bytes, as: UTF8.self) else { throw MregError.invalid("key \(path): not a text file") }
-        do { return try parse(text) } catch let e as SigningError { throw MregError.invalid("key \(path): \(e.reason)") }
+        let key: SSHPrivateKey
+        do { key = try parse(text) } catch let e as SigningError { throw MregError.invalid("key \(path): \(e.reason)") }
+        if let st = Sys.status(path), st.st_mode & 0o077 != 0 {
+            Diagnostics.warn("key \(path) can be read by other users (mode \(String(st.st_mode & 0o777, radix: 8))); `chmod 600 \(path)`, as ssh requires")
+        }
+        return key
     }
 
     /// `USER@HOST`, the comment ssh-keygen gives a new key.
