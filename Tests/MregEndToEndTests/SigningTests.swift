@@ -270,6 +270,18 @@ struct SigningTests {
         #expect(s.run(["fsck"]).stdout.contains("bad signature"))
     }
 
+    @Test("a history entry listing an object that is not a signature is refused, not trusted")
+    func notASignature() throws {
+        let s = SigningLab()
+        s.key("alice")
+        s.trust(["alice"])
+        #expect(s.run(["promote", "fraud@1"]).status == 0)
+        let resolved = s.run(["resolve", "fraud@1"]).stdout.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        let record = try #require(ObjectID(String(resolved.last ?? "")))
+        try s.appendSigned([record])
+        s.expectRefused(s.fetch(), "unreadable signature object \(record): not an mreg signature object")
+    }
+
     @Test("a threshold of 2 with one signer is refused even when both signatures are by that signer")
     func thresholdOneSigner() {
         let s = SigningLab()
@@ -369,6 +381,11 @@ struct SigningTests {
         #expect(byNumber.status == 2 && byNumber.stderr.contains("is not NAME@STAGE"), "\(byNumber)")
         let noTrust = s.run(["fetch", "fraud@production", "--verify", "--out", "out"])
         #expect(noTrust.status == 2 && noTrust.stderr.contains("--verify needs --trust"), "\(noTrust)")
+        s.t.write("bad_state", "fraud production seven sha256:x\n")
+        let badState = s.run(["fetch", "fraud@production", "--verify", "--trust", "allowed_signers", "--state", "bad_state", "--out", "out"])
+        #expect(badState.status == 2 && badState.stderr.contains("state file bad_state: line 1: expected \"MODEL STAGE SEQUENCE sha256:RECORD\""), "\(badState)")
+        let noDir = s.run(["fetch", "fraud@production", "--verify", "--trust", "allowed_signers", "--state", "nodir/state", "--out", "out"])
+        #expect(noDir.status == 2 && noDir.stderr.contains("the directory nodir does not exist"), "\(noDir)")
         s.t.write("bad_signers", "alice\n")
         let bad = s.run(["fetch", "fraud@production", "--verify", "--trust", "bad_signers", "--out", "out"])
         #expect(bad.status == 2 && bad.stderr.contains("trust file bad_signers: line 1:"), "\(bad)")
