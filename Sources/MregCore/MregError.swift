@@ -11,6 +11,8 @@ public struct MregError: Error, CustomStringConvertible, Equatable, Sendable {
         case blocked = 3
         /// Lost a race to a concurrent update; nothing changed. Exit 4.
         case conflict = 4
+        /// `--verify` refused what the registry offers (unsigned, untrusted, expired, replayed). Exit 6.
+        case refused = 6
     }
 
     public var kind: Kind

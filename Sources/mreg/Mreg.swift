@@ -15,12 +15,13 @@ struct Mreg: ParsableCommand {
             directory; --registry PATH or MREG_REGISTRY overrides).
 
             Exit codes: 0 success, 1 I/O error or corruption, 2 invalid input, 3 promotion blocked \
-            by gates, 4 lost a race to a concurrent update (nothing changed; retry).
+            by gates, 4 lost a race to a concurrent update (nothing changed; retry), 6 verification refused (--verify).
             """,
         version: MregVersion.current,
         subcommands: [
             Init.self, Register.self, List.self, Show.self, Diff.self, Gates.self, Baseline.self,
             Check.self, Promote.self, Rollback.self, Log.self, Resolve.self, Fetch.self, Fsck.self, GC.self,
+            Sign.self, Key.self,
         ]
     )
 

@@ -25,7 +25,7 @@ struct BadInputCorpusTests {
     @Test("the corpus table lists every file in it")
     func corpusComplete() throws {
         #expect(Self.rows.count >= 28)
-        for dir in ["metrics", "params"] {
+        for dir in ["metrics", "params", "trust", "keys"] {
             let files = try FileManager.default.contentsOfDirectory(atPath: FixturePaths.path("bad/" + dir)).map { "\(dir)/\($0)" }
             #expect(Set(files) == Set(Self.rows.map(\.file).filter { $0.hasPrefix(dir + "/") }))
         }
@@ -51,6 +51,9 @@ struct BadInputCorpusTests {
         let path = FixturePaths.path("bad/" + row.file)
         var args = ["register", "fraud", "art", "--metrics", FixturePaths.path("metrics/flat.json")]
         if row.option == "--metrics" { args[4] = path } else { args += ["--params", path] }
+        // Signing (docs/signing.md): a deploy host's trust file, a release manager's key.
+        if row.option == "--trust" { args = ["fetch", "fraud@production", "--verify", "--trust", path, "--out", lab.t.join("out")] }
+        if row.option == "--sign" { args = ["promote", "fraud@1", "--sign", path] }
         expectRefused(lab, args, mentioning: [row.file, row.expected])
     }
 

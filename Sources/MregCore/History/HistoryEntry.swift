@@ -79,6 +79,8 @@ public struct HistoryEntry: Equatable, Sendable {
         case blocked
         case overridden
         case rolledBack = "rolled_back"
+        /// A co-signature of the current champion of a stage (see Signing/); changes no state.
+        case signed
 
         /// Events that change a stage's champion.
         public var changesChampion: Bool { self == .promoted || self == .overridden || self == .rolledBack }
@@ -156,6 +158,7 @@ public struct HistoryEntry: Equatable, Sendable {
         for key in ["record", "policy", "baseline_object", "replaced_record"] {
             if let s = details[key]?.string, let id = ObjectID(s) { ids.append(id) }
         }
+        ids += Registry.signatureIDs(self)  // signature objects (Signing/): gc keeps them, fsck checks them
         return ids
     }
 }

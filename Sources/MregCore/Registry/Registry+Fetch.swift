@@ -18,7 +18,10 @@ extension Registry {
     /// it), every file's hash is verified while it is written, everything is fsynced, and only then
     /// is the directory renamed into place. `out` must not exist, be an empty directory, or (with
     /// `force`) a directory whose old contents are swapped out atomically and then removed.
-    public func fetch(_ ref: VersionRef, out: String, force: Bool, progress: ProgressReporter? = nil) throws -> FetchResult {
+    ///
+    /// `check` (`--verify`) sees the version and record about to be written, before anything is.
+    public func fetch(_ ref: VersionRef, out: String, force: Bool, progress: ProgressReporter? = nil,
+                      check: ((ResolvedVersion, VersionRecord) throws -> Void)? = nil) throws -> FetchResult {
         var outPath = out
         while outPath.count > 1 && outPath.hasSuffix("/") { outPath.removeLast() }
         if !outPath.hasPrefix("/") { outPath = Sys.currentDirectory() + "/" + outPath }
@@ -58,6 +61,7 @@ extension Registry {
         let version = try resolve(ref)
         let record = try record(of: version)
         if let conflict = record.pathConflict { throw MregError.corrupt("\(version.name) cannot be fetched: \(conflict)") }
+        try check?(version, record)
 
         // All work happens relative to one handle on the parent, so a parent swapped for a link
         // during the fetch cannot redirect it.

@@ -111,6 +111,7 @@ extension Registry {
                     registered[v] = r
                 }
                 for ref in e.referencedObjects where ref != e.prev { _ = need(ref, "history entry \(id) of \(m)") }
+                report.problems += signatureProblems(id, e)  // Signing/: signatures that do not check
                 next = e.prev
             }
             guard chainOK, let state = headState else { continue }

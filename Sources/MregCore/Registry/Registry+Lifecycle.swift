@@ -144,7 +144,7 @@ extension Registry {
     /// only if it, the policy and the baselines are unchanged when the lock is held, else
     /// `MregError(.conflict)` and nothing changes. A blocked promotion adds a `blocked` entry
     /// with its report and changes nothing else.
-    public func promote(_ ref: VersionRef, stage: StageName, overrideReason: String? = nil) throws -> PromotionResult {
+    public func promote(_ ref: VersionRef, stage: StageName, overrideReason: String? = nil, signer: Signer? = nil) throws -> PromotionResult {
         if let r = overrideReason, r.trimmingCharacters(in: " \t\n").isEmpty {
             throw MregError.invalid("--override needs a reason: say why the gates are overridden")
         }
@@ -173,6 +173,9 @@ extension Registry {
                 details["reason"] = .string(reason)
                 details["failed_rules"] = .array(ev.report.results.filter { $0.verdict == .fail }.map { .string($0.rule) })
             }
+            if outcome != .blocked {  // --sign: the statement names this entry's sequence number
+                details["signatures"] = try signatureDetail(signer, ev.record, ev.candidate.recordID, stage: stage, sequence: current!.seq + 1)
+            }
             let event: HistoryEntry.Event = outcome == .promoted ? .promoted : outcome == .overridden ? .overridden : .blocked
             return (event, details, state)
         }
@@ -199,7 +202,7 @@ extension Registry {
 
     /// Puts back the previous champion of a stage (`NAME@STAGE~1`), or `to`, which must have been
     /// champion of that stage before. A new history entry; the history is never rewound.
-    public func rollback(_ m: ModelName, stage: StageName, to: VersionRef?, reason: String) throws -> RollbackResult {
+    public func rollback(_ m: ModelName, stage: StageName, to: VersionRef?, reason: String, signer: Signer? = nil) throws -> RollbackResult {
         guard !reason.trimmingCharacters(in: " \t\n").isEmpty else {
             throw MregError.invalid("rollback needs --reason: say why, for the record")
         }
@@ -224,15 +227,20 @@ extension Registry {
             }
             target = lineage[1]
         }
+        let targetRecord = try signer.map { _ in try record(of: ResolvedVersion(model: m, version: target.version, recordID: target.record)) }
         let (entryID, entry) = try append(m) { _, cur in
             var state = cur!.state
             guard state.champions[stage.value] == current else {
                 throw MregError.conflict("the champion of \(stage) changed while rolling back; nothing changed; retry")
             }
             state.champions[stage.value] = target
-            return (.rolledBack, ["stage": .string(stage.value), "version": .number(Double(target.version)),
-                                  "record": .string(target.record.description), "replaced": current.json,
-                                  "replaced_record": .string(current.record.description), "reason": .string(reason)], state)
+            var details: [String: JSON] = ["stage": .string(stage.value), "version": .number(Double(target.version)),
+                                           "record": .string(target.record.description), "replaced": current.json,
+                                           "replaced_record": .string(current.record.description), "reason": .string(reason)]
+            if let targetRecord {  // --sign: the statement names this entry's sequence number
+                details["signatures"] = try signatureDetail(signer, targetRecord, target.record, stage: stage, sequence: cur!.seq + 1)
+            }
+            return (.rolledBack, details, state)
         }
         return RollbackResult(stage: stage, from: current, to: target, entryID: entryID, entry: entry)
     }

@@ -20,18 +20,27 @@ struct Fetch: ParsableCommand {
     @Flag(name: .long, help: "Replace the contents of a non-empty --out (atomically).")
     var force = false
 
+    @OptionGroup var verification: VerifyOptions
+
     func run() throws {
         let versionRef = try VersionRef(ref)
         let registry = try global.open()
-        let r = try registry.fetch(versionRef, out: out, force: force, progress: TerminalProgress.make(json: global.json))
+        let verifier = try verification.make(versionRef)
+        var verified: Verification?
+        var check: ((ResolvedVersion, VersionRecord) throws -> Void)?
+        if let (v, s) = verifier { check = { verified = try v.verify(registry, $0, $1, stage: s) } }
+        let r = try registry.fetch(versionRef, out: out, force: force, progress: TerminalProgress.make(json: global.json), check: check)
+        if let v = verifier?.0, let verified { try v.commit(verified) }
         if global.json {
             var o = Views.resolved(r.version).object!
             o["out"] = .string(r.out)
             o["files"] = .number(Double(r.files))
             o["bytes"] = .number(Double(r.bytes))
+            if let verified { o["verified"] = VerifyOptions.json(verified) }
             Output.json(.object(o))
         } else {
             Output.line("fetched \(r.version.name) (\(r.files) file\(r.files == 1 ? "" : "s"), \(Output.bytes(r.bytes))) into \(r.out)")
+            if let verified { Output.line(VerifyOptions.line(verified)) }
         }
     }
 }

@@ -21,11 +21,14 @@ struct Log: ParsableCommand {
         let model = try ModelName(name)
         let stageName = try stage.map { try StageName($0) }
         if let n = maxCount, n < 1 { throw MregError(.invalidInput, "--max-count must be 1 or more") }
-        let entries = try global.open().log(model, stage: stageName, limit: maxCount ?? .max)
+        let registry = try global.open()
+        let entries = try registry.log(model, stage: stageName, limit: maxCount ?? .max)
         if global.json {
             Output.json(.object(["model": .string(model.value), "entries": .array(entries.map { id, e in
                 var o = e.json.object!
                 o["id"] = .string(id.description)
+                let signed = registry.signatures(of: e)
+                if !signed.isEmpty { o["signed_by"] = .array(signed.map(SignatureViews.json)) }
                 return .object(o)
             })]))
             return
@@ -33,6 +36,7 @@ struct Log: ParsableCommand {
         for (id, e) in entries {
             Output.line("#\(e.seq)  \(e.time)  \(e.user)@\(e.host)  \(id.short)")
             Output.line("    " + Self.describe(model, e))
+            for s in registry.signatures(of: e) { Output.line("    " + SignatureViews.line(s)) }
         }
     }
 
@@ -56,6 +60,8 @@ struct Log: ParsableCommand {
         case .overridden:
             let failed = e.details["failed_rules"]?.array?.compactMap(\.string) ?? []
             return "OVERRODE gates: \(v) to \(stage)\(replaced); reason: \(e.details["reason"]?.string ?? "?"); failed: \(failed.joined(separator: "; "))"
+        case .signed:
+            return "signed \(v) as champion of \(stage) (history #\(e.details["sequence"]?.int ?? 0))"
         case .rolledBack:
             let from = e.details["replaced"]?["version"]?.int.map { "\(m)@\($0)" } ?? "?"
             return "rolled back \(stage) from \(from) to \(v); reason: \(e.details["reason"]?.string ?? "?")"

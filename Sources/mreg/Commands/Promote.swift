@@ -22,10 +22,12 @@ struct Promote: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Promote despite failed gates, for this reason (on the record).", valueName: "reason"))
     var override: String?
 
+    @OptionGroup var signing: SignOptions
+
     func run() throws {
         let versionRef = try VersionRef(ref)
         let stageName = try StageName(stage)
-        let r = try global.open().promote(versionRef, stage: stageName, overrideReason: override)
+        let r = try global.open().promote(versionRef, stage: stageName, overrideReason: override, signer: signing.signer())
         let ev = r.evaluation
         let entry = r.entryID.flatMap { id in r.entry.map { (id, $0) } }
         if global.json {
@@ -40,6 +42,7 @@ struct Promote: ParsableCommand {
             case .blocked: Output.line("BLOCKED: \(ev.candidate.name) stays out of \(stageName); recorded as history entry #\(r.entry?.seq ?? 0)")
             case .unchanged: Output.line("\(ev.candidate.name) already is the champion of \(stageName); nothing changed")
             }
+            signing.report(global, r.entry, unchanged: r.outcome == .unchanged)
         }
         if r.outcome == .blocked { throw ExitCode(3) }
     }

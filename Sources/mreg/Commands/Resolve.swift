@@ -11,12 +11,21 @@ struct Resolve: ParsableCommand {
     @Argument(help: ArgumentHelp("The version to resolve.", valueName: "ref"))
     var ref: String
 
+    @OptionGroup var verification: VerifyOptions
+
     func run() throws {
-        let v = try global.open().resolve(try VersionRef(ref))
+        let versionRef = try VersionRef(ref)
+        let verifier = try verification.make(versionRef)
+        let registry = try global.open()
+        let v = try registry.resolve(versionRef)
+        let verified = try verifier.map { try $0.0.verify(registry, v, registry.record(of: v), stage: $0.1) }
         if global.json {
-            Output.json(Views.resolved(v))
+            var o = Views.resolved(v).object!
+            if let verified { o["verified"] = VerifyOptions.json(verified) }
+            Output.json(.object(o))
         } else {
             Output.line("\(v.name) \(v.recordID)")
+            if let verified { Output.line(VerifyOptions.line(verified)) }
         }
     }
 }

@@ -24,11 +24,13 @@ struct Rollback: ParsableCommand {
     @Option(name: .long, help: "Why (required, recorded in the history).")
     var reason: String
 
+    @OptionGroup var signing: SignOptions
+
     func run() throws {
         let model = try ModelName(name)
         let stageName = try StageName(stage)
         let toRef = try to.map { try VersionRef($0) }
-        let r = try global.open().rollback(model, stage: stageName, to: toRef, reason: reason)
+        let r = try global.open().rollback(model, stage: stageName, to: toRef, reason: reason, signer: signing.signer())
         if global.json {
             Output.json(.object([
                 "model": .string(model.value), "stage": .string(stageName.value),
@@ -37,6 +39,7 @@ struct Rollback: ParsableCommand {
             ]))
         } else {
             Output.line("ROLLED BACK: \(model)@\(r.to.version) is champion of \(stageName) again (was \(model)@\(r.from.version))")
+            signing.report(global, r.entry)
         }
     }
 }

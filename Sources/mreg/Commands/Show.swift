@@ -17,11 +17,13 @@ struct Show: ParsableCommand {
         let r = try registry.record(of: v)
         let (_, head) = try registry.headEntry(v.model)
         let stages = Views.stages(of: v.version, in: head.state)
+        let signed = try stages.map { s in (s, try registry.championSignatures(v.model, StageName(s))?.signatures ?? []) }
         if global.json {
             var o = r.json.object!
             o["id"] = .string(v.recordID.description)
             o["name"] = .string(r.name)
             o["champion_of"] = .array(stages.map { .string($0) })
+            o["signatures"] = .object(Dictionary(uniqueKeysWithValues: signed.map { ($0.0, JSON.array($0.1.map(SignatureViews.json))) }))
             Output.json(.object(o))
             return
         }
@@ -30,6 +32,7 @@ struct Show: ParsableCommand {
         lines.append("id        \(v.recordID)")
         lines.append("created   \(r.created) by \(r.author)")
         if !stages.isEmpty { lines.append("champion  \(stages.joined(separator: ", "))") }
+        for (s, sigs) in signed { for sig in sigs { lines.append("signed    \(s): \(SignatureViews.line(sig))") } }
         if !r.message.isEmpty { lines.append("message   \(r.message)") }
         if !r.labels.isEmpty { lines.append("labels    " + r.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) }
         lines.append("eval set  \(r.metrics.evalSet?.label ?? "-")")
