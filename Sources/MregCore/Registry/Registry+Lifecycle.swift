@@ -149,6 +149,7 @@ extension Registry {
             throw MregError.invalid("--override needs a reason: say why the gates are overridden")
         }
         let ev = try evaluate(ref, stage: stage)
+        try verifyBeforeChampionChange(ev.candidate, record: ev.record, action: "promote \(ev.candidate.name) to \(stage)")
         if ev.alreadyChampion {
             return PromotionResult(outcome: .unchanged, evaluation: ev, entryID: nil, entry: nil)
         }
@@ -224,6 +225,8 @@ extension Registry {
             }
             target = lineage[1]
         }
+        let targetVersion = ResolvedVersion(model: m, version: target.version, recordID: target.record)
+        try verifyBeforeChampionChange(targetVersion, record: try record(target.record), action: "rollback of \(m)@\(stage) to \(targetVersion.name)")
         let (entryID, entry) = try append(m) { _, cur in
             var state = cur!.state
             guard state.champions[stage.value] == current else {
