@@ -27,7 +27,7 @@ extension Registry {
         // Sizes as the headers declare them (verified), and every history entry in the store,
         // found in the same pass: entries that no HEAD reaches are how a HEAD moved back shows.
         var sizes: [ObjectID: UInt64] = [:]
-        var found: [ObjectID: HistoryEntry] = [:]
+        var found: [ObjectID: EntryLink] = [:]
         for id in objects {
             do {
                 var keep = false

@@ -43,7 +43,7 @@ extension Registry {
         let (objects, _) = try store.scan()
 
         // History no HEAD reaches: refuse when it was committed, keep what might have been.
-        var found: [ObjectID: HistoryEntry] = [:]
+        var found: [ObjectID: EntryLink] = [:]
         for id in objects where !keep.contains(id) {
             if let e = foundEntry(id) { found[id] = e }
         }
@@ -53,7 +53,7 @@ extension Registry {
                 guard let lost = lostHistory(m, reach, found: found) else { continue }
                 if lost.certain { throw MregError.corrupt("gc stopped, nothing removed: \(lost.description)") }
                 keepIndex.insert(m)
-                for id in lost.entries { keepNamed(by: id, found[id]!, in: &keep) }
+                for id in lost.entries { keepNamed(by: id, in: &keep) }
             }
         }
 
@@ -106,8 +106,9 @@ extension Registry {
 
     /// Adds an entry that might have been committed, and every present object it names (with its
     /// record's), to the objects gc keeps.
-    private func keepNamed(by id: ObjectID, _ e: HistoryEntry, in keep: inout Set<ObjectID>) {
+    private func keepNamed(by id: ObjectID, in keep: inout Set<ObjectID>) {
         keep.insert(id)
+        guard let e = try? entry(id) else { return }
         for ref in e.referencedObjects where store.contains(ref) { keep.insert(ref) }
         if e.event == .registered, let rid = e.record, let r = try? record(rid) {
             for ref in r.referencedObjects where store.contains(ref) { keep.insert(ref) }

@@ -46,15 +46,23 @@ struct LostHistory {
     }
 }
 
+/// What fsck and gc keep of a history entry found in the store: enough to follow its chain
+/// (a whole `HistoryEntry` per entry would hold every gate report of a large registry in memory).
+struct EntryLink: Sendable {
+    var model: ModelName
+    var seq: Int
+    var prev: ObjectID?
+}
+
 extension Registry {
     /// Largest history entry read (as `entry(_:)` allows).
     static let entrySizeLimit: UInt64 = 64 << 20
 
     /// A history entry parsed from an object's bytes, or nil when the bytes are not one.
-    static func parseEntry(_ bytes: [UInt8], _ id: ObjectID) -> HistoryEntry? {
+    static func parseEntry(_ bytes: [UInt8], _ id: ObjectID) -> EntryLink? {
         guard bytes.first == UInt8(ascii: "{"), contains(bytes, Array("\"\(HistoryEntry.type)\"".utf8)),
               let json = try? JSON.parse(bytes) else { return nil }
-        return try? HistoryEntry(json: json, source: "history entry \(id)")
+        return (try? HistoryEntry(json: json, source: "history entry \(id)")).map { EntryLink(model: $0.model, seq: $0.seq, prev: $0.prev) }
     }
 
     private static func contains(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
@@ -68,7 +76,7 @@ extension Registry {
     /// The object as a history entry, or nil when it is not one (or cannot be read): only objects
     /// whose header declares at most `entrySizeLimit` bytes and whose first byte is `{` are read
     /// through.
-    func foundEntry(_ id: ObjectID) -> HistoryEntry? {
+    func foundEntry(_ id: ObjectID) -> EntryLink? {
         struct NotAnEntry: Error {}
         guard let size = store.declaredSize(id), size <= Self.entrySizeLimit else { return nil }
         var bytes: [UInt8] = []
@@ -140,7 +148,7 @@ extension Registry {
     /// The entries of `m` found in the store that `reach` does not reach but that chain into it.
     ///
     /// - Parameter found: history entries found in the store (any model), by id.
-    func lostHistory(_ m: ModelName, _ reach: Reach, found: [ObjectID: HistoryEntry]) -> LostHistory? {
+    func lostHistory(_ m: ModelName, _ reach: Reach, found: [ObjectID: EntryLink]) -> LostHistory? {
         // For each unreachable entry: the reachable entry its chain ends in, if any.
         var memo: [ObjectID: ObjectID?] = [:]
         func landing(_ start: ObjectID) -> ObjectID? {
@@ -157,7 +165,7 @@ extension Registry {
             for p in path { memo[p] = result }
             return result
         }
-        var lost: [(ObjectID, HistoryEntry, ObjectID)] = []
+        var lost: [(ObjectID, EntryLink, ObjectID)] = []
         for (id, e) in found where e.model == m && !reach.walked.contains(id) {
             if let land = landing(id) { lost.append((id, e, land)) }
         }
