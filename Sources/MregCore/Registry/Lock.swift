@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// A lock file created exclusively (`<ref>.lock`, as git does), holding the holder's pid, host and
 /// time so that a waiter can say who holds it.
@@ -19,7 +20,7 @@ final class LockFile {
     /// A lock whose holder ran on this host and no longer runs (a killed command) is removed and
     /// taken over, with a warning: see `breakStale`.
     static func acquire(_ path: String, timeout: Double? = nil) throws -> LockFile {
-        let limit = timeout ?? Double(Sys.environment("MREG_LOCK_TIMEOUT") ?? "") ?? 10
+        let limit = try timeout ?? Environment.lockTimeout()
         let lock = LockFile(path: path)
         var delayMicros: UInt32 = 1_000
         var waited = 0.0
@@ -130,38 +131,97 @@ final class LockFile {
 /// A whole-registry advisory lock (`flock` on `<registry>/gc.lock`): commands that write objects
 /// hold it shared, `gc` holds it exclusively, so `gc` never removes an object that a running
 /// `register` has written but not yet referenced. Released by the kernel if the process dies.
+///
+/// `flock` gives a waiting exclusive taker no preference: while shared holders overlap, gc never
+/// finds the lock free (20 looping writers starved it). So `gc` first takes a turnstile,
+/// `<registry>/gc.turnstile`, exclusively, and holds it while it waits for `gc.lock`; every shared
+/// taker passes through the turnstile (takes it shared and lets go at once) before taking
+/// `gc.lock`. Once gc waits, no new writer gets in, the ones inside finish, and gc gets its lock;
+/// it then lets go of the turnstile. A writer waits at most `MREG_LOCK_TIMEOUT` in all (turnstile
+/// and lock together), as before.
+///
+/// A process that already holds the lock shared (register, whose commit takes it again) does not
+/// pass through the turnstile a second time: it would wait for a gc that waits for it.
 final class RegistryLock {
     private let fd: Int32
+    private let sharedKey: String?
 
-    private init(fd: Int32) { self.fd = fd }
+    /// Registry root → shared holds of this process.
+    private static let sharedHolds = Mutex<[String: Int]>([:])
 
-    static func shared(_ registry: String) throws -> RegistryLock { try take(registry, LOCK_SH) }
-    static func exclusive(_ registry: String) throws -> RegistryLock { try take(registry, LOCK_EX) }
+    private init(fd: Int32, sharedKey: String?) {
+        self.fd = fd
+        self.sharedKey = sharedKey
+    }
 
-    private static func take(_ registry: String, _ mode: Int32) throws -> RegistryLock {
-        let path = registry + "/gc.lock"
-        let fd = try Sys.open(path, O_RDWR | O_CREAT, 0o644)
-        let limit = Double(Sys.environment("MREG_LOCK_TIMEOUT") ?? "") ?? 10
+    static func shared(_ registry: String) throws -> RegistryLock {
+        let limit = try Environment.lockTimeout()
         var waited = 0.0
+        let reentering = sharedHolds.withLock { ($0[registry] ?? 0) > 0 }
+        if !reentering {
+            let turnstile = try Sys.open(registry + "/gc.turnstile", O_RDWR | O_CREAT, 0o644)
+            defer { Sys.close(turnstile) }
+            guard try poll(turnstile, LOCK_SH, registry + "/gc.turnstile", limit: limit, waited: &waited) else {
+                throw MregError.io("timed out after \(Int(limit))s waiting for \(registry)/gc.lock: mreg gc is running; retry later")
+            }
+        }
+        let fd = try Sys.open(registry + "/gc.lock", O_RDWR | O_CREAT, 0o644)
+        do {
+            guard try poll(fd, LOCK_SH, registry + "/gc.lock", limit: limit, waited: &waited) else {
+                throw MregError.io("timed out after \(Int(limit))s waiting for \(registry)/gc.lock: mreg gc is running; retry later")
+            }
+        } catch {
+            Sys.close(fd)
+            throw error
+        }
+        sharedHolds.withLock { $0[registry, default: 0] += 1 }
+        return RegistryLock(fd: fd, sharedKey: registry)
+    }
+
+    static func exclusive(_ registry: String) throws -> RegistryLock {
+        let limit = try Environment.lockTimeout()
+        var waited = 0.0
+        let turnstile = try Sys.open(registry + "/gc.turnstile", O_RDWR | O_CREAT, 0o644)
+        // Closing it lets go of the turnstile: once gc holds gc.lock, or when it gives up.
+        defer { Sys.close(turnstile) }
+        guard try poll(turnstile, LOCK_EX, registry + "/gc.turnstile", limit: limit, waited: &waited) else {
+            throw MregError.io("timed out after \(Int(limit))s waiting for \(registry)/gc.turnstile: another mreg gc is running; retry later")
+        }
+        let fd = try Sys.open(registry + "/gc.lock", O_RDWR | O_CREAT, 0o644)
+        do {
+            guard try poll(fd, LOCK_EX, registry + "/gc.lock", limit: limit, waited: &waited) else {
+                throw MregError.io("timed out after \(Int(limit))s waiting for \(registry)/gc.lock: other mreg commands are writing; retry later")
+            }
+        } catch {
+            Sys.close(fd)
+            throw error
+        }
+        return RegistryLock(fd: fd, sharedKey: nil)
+    }
+
+    /// Tries `flock(mode)` with exponential back-off (1 ms to 100 ms) until `waited` reaches
+    /// `limit`. Returns false on timeout.
+    private static func poll(_ fd: Int32, _ mode: Int32, _ path: String, limit: Double, waited: inout Double) throws -> Bool {
         var delay: UInt32 = 1_000
         while flock(fd, mode | LOCK_NB) != 0 {
             let e = errno
             if e == EINTR { continue }
-            guard e == EWOULDBLOCK else {
-                Sys.close(fd)
-                throw MregError.io("cannot lock \(path): \(String(cString: strerror(e)))")
-            }
-            if waited >= limit {
-                Sys.close(fd)
-                let what = mode == LOCK_EX ? "other mreg commands are writing" : "mreg gc is running"
-                throw MregError.io("timed out after \(Int(limit))s waiting for \(path): \(what); retry later")
-            }
+            guard e == EWOULDBLOCK else { throw MregError.io("cannot lock \(path): \(String(cString: strerror(e)))") }
+            if waited >= limit { return false }
             usleep(delay)
             waited += Double(delay) / 1e6
             delay = min(delay * 2, 100_000)
         }
-        return RegistryLock(fd: fd)
+        return true
     }
 
-    deinit { Sys.close(fd) }
+    deinit {
+        if let sharedKey {
+            Self.sharedHolds.withLock { holds in
+                holds[sharedKey, default: 1] -= 1
+                if holds[sharedKey] == 0 { holds[sharedKey] = nil }
+            }
+        }
+        Sys.close(fd)
+    }
 }

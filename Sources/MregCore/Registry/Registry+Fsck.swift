@@ -24,11 +24,23 @@ extension Registry {
         var report = FsckReport()
         let (objects, strays) = try store.scan()
         var good = Set<ObjectID>()
+        // Sizes as the headers declare them (verified), and every history entry in the store,
+        // found in the same pass: entries that no HEAD reaches are how a HEAD moved back shows.
+        var sizes: [ObjectID: UInt64] = [:]
+        var found: [ObjectID: EntryLink] = [:]
         for id in objects {
             do {
-                let info = try store.verify(id)
+                var keep = false
+                var bytes: [UInt8] = []
+                let info = try store.stream(id, reserve: { keep = $0 <= Self.entrySizeLimit }) { chunk in
+                    guard keep else { return }
+                    if bytes.isEmpty && chunk.first != UInt8(ascii: "{") { keep = false; return }
+                    bytes.append(contentsOf: chunk)
+                }
                 good.insert(id)
+                sizes[id] = info.size
                 report.bytes += info.size
+                if keep, let e = Self.parseEntry(bytes, id) { found[id] = e }
             } catch let e as MregError {
                 report.problems.append(e.message)
             }
@@ -55,6 +67,12 @@ extension Registry {
             report.models += 1
             if Sys.exists(headPath(m) + ".lock") {
                 report.notes.append("\(headPath(m)).lock exists: a command is writing \(m), or one was killed (see docs/operations.md)")
+            }
+            if Sys.linkStatus(headPath(m) + ".lock.break") != nil {
+                report.notes.append("\(headPath(m)).lock.break exists: a command is removing a stale lock, or one was killed doing so (see docs/operations.md)")
+            }
+            for p in stagingFiles(m) {
+                report.notes.append("\(p): a lock's holder details, staged by a command that is taking the lock or was killed; `mreg gc` removes it")
             }
             var headID: ObjectID?
             var lost: String?
@@ -85,8 +103,11 @@ extension Registry {
             var expectedSeq: Int?
             var next: ObjectID? = headID
             var headState: ModelState?
+            var headSeq = 0
             var chainOK = true
+            var walked = Set<ObjectID>()
             while let id = next {
+                guard walked.insert(id).inserted else { break }
                 guard need(id, "history of \(m)") else { chainOK = false; break }
                 let e: HistoryEntry
                 do { e = try entry(id) } catch let err as MregError {
@@ -95,7 +116,7 @@ extension Registry {
                     break
                 }
                 report.entries += 1
-                if headState == nil { headState = e.state }
+                if headState == nil { (headState, headSeq) = (e.state, e.seq) }
                 if e.model != m { report.problems.append("history of \(m): entry \(id) belongs to model \(e.model)") }
                 if let want = expectedSeq, e.seq != want {
                     report.problems.append("history of \(m): entry \(id) has sequence \(e.seq), expected \(want) (broken chain)")
@@ -115,6 +136,13 @@ extension Registry {
                 next = e.prev
             }
             guard chainOK, let state = headState else { continue }
+            let reach = Reach(head: headID, headSeq: headSeq, walked: walked, versions: state.versions)
+            if let lost = lostHistory(m, reach, found: found) {
+                if lost.certain { report.problems.append(lost.description) } else { report.notes.append(lost.description) }
+            }
+            for p in indexBeyondCount(m, state.versions) {
+                report.notes.append("\(p): beyond the \(state.versions) committed version\(state.versions == 1 ? "" : "s") of \(m) (left by a register that did not commit, or by history HEAD no longer reaches); `mreg gc` removes it unless it belongs to such history")
+            }
             if registered.count != state.versions || (1...max(1, state.versions)).contains(where: { state.versions > 0 && registered[$0] == nil }) {
                 report.problems.append("history of \(m): state says \(state.versions) versions, the history registers \(registered.count)")
             }
@@ -133,7 +161,11 @@ extension Registry {
                     report.versions += 1
                     if r.model != m || r.version != n { report.problems.append("\(idx): points at the record of \(r.name)") }
                     if let conflict = r.pathConflict { report.problems.append("version record \(rid) of \(m)@\(n): \(conflict)") }
-                    for a in r.artifacts { _ = need(a.object, "\(m)@\(n) artifact \(a.path)") }
+                    for a in r.artifacts where need(a.object, "\(m)@\(n) artifact \(ModelName.show(a.path))") {
+                        if let size = sizes[a.object], size != a.size {
+                            report.problems.append("\(m)@\(n) artifact \(ModelName.show(a.path)): the record says \(a.size) bytes, object \(a.object) holds \(size)")
+                        }
+                    }
                     _ = need(r.metricsFile, "\(m)@\(n) metrics file")
                     if let p = r.paramsFile { _ = need(p, "\(m)@\(n) params file") }
                 } catch let e as MregError {
@@ -144,124 +176,17 @@ extension Registry {
                 report.problems.append("\(m)@\(stage): champion names \(m)@\(c.version) with record \(c.record), which the history did not register")
             }
         }
+        let referenced = (try? reachable(strict: false).objects) ?? []
+        let unreferenced = good.filter { !referenced.contains($0) }
+        if !unreferenced.isEmpty {
+            let bytes = unreferenced.reduce(UInt64(0)) { $0 + (sizes[$1] ?? 0) }
+            report.notes.append("\(unreferenced.count) object\(unreferenced.count == 1 ? " is" : "s are") not referenced by any history (\(bytes) bytes): "
+                                + "written by commands that are running or were interrupted, or no longer used; `mreg gc` removes them once older than its grace period")
+        }
         let temps = (try? Sys.listDirectory(tmpDir)) ?? []
         if !temps.isEmpty {
             report.notes.append("\(temps.count) temporary file\(temps.count == 1 ? "" : "s") in \(tmpDir) (left by running or interrupted commands; `mreg gc` removes old ones)")
         }
-        return report
-    }
-}
-
-/// What `gc` removed.
-public struct GCReport: Sendable {
-    public var kept = 0
-    public var removedObjects = 0
-    public var removedBytes: UInt64 = 0
-    public var removedTemps = 0
-    public var dryRun = false
-}
-
-extension Registry {
-    /// For a model directory without `HEAD`: a description of the damage when `HEAD` was lost,
-    /// nil when the directory is what a first register that never committed leaves.
-    ///
-    /// A first register writes a durable `CREATING` marker before it indexes anything and removes
-    /// it only once `HEAD` is durable. So a headless directory with the marker, or with no indexed
-    /// version, is a leftover; one that indexes versions without the marker lost its `HEAD`: its
-    /// history is unreachable, and gc must not collect it as garbage.
-    func lostHistory(_ m: ModelName) -> String? {
-        let indexed = ((try? Sys.listDirectory(modelDir(m) + "/versions")) ?? []).filter { Int($0) != nil }.count
-        guard indexed > 0, Sys.linkStatus(creatingMarkerPath(m)) == nil else { return nil }
-        return "\(modelDir(m)): HEAD is missing but \(indexed) version\(indexed == 1 ? " is" : "s are") indexed: "
-            + "HEAD was lost; restore it from a backup or write the id of the model's newest history entry into it, "
-            + "or remove the directory if the model never had a committed version (see docs/operations.md)"
-    }
-
-    /// Removes objects that no history reaches, and temporary files older than `grace` seconds.
-    ///
-    /// Holds the registry lock exclusively (no command that writes objects runs meanwhile), marks
-    /// everything reachable from every model's `HEAD`, and stops without removing anything if any
-    /// history cannot be read completely. Unreferenced objects younger than `grace` are kept too.
-    public func gc(grace: Double, dryRun: Bool = false) throws -> GCReport {
-        let lock = try RegistryLock.exclusive(root)
-        defer { withExtendedLifetime(lock) {} }
-        var reachable = Set<ObjectID>()
-        func mark(_ id: ObjectID) throws {
-            guard store.contains(id) else {
-                throw MregError.corrupt("gc stopped, nothing removed: object \(id) is referenced but missing; run `mreg fsck`")
-            }
-            reachable.insert(id)
-        }
-        for name in Sys.isDirectory(modelsDir) ? try Sys.listDirectory(modelsDir) : [] {
-            guard let m = try? ModelName(name) else { continue }
-            guard let headID = try head(m) else {
-                if let lost = lostHistory(m) { throw MregError.corrupt("gc stopped, nothing removed: \(lost)") }
-                continue
-            }
-            // Entries are walked once each along `prev`. An entry may already be in `reachable`
-            // because a later entry names it (a promotion's prior_changes), so being marked is not
-            // the same as being walked: stopping there would leave everything older unmarked.
-            var walked = Set<ObjectID>()
-            var next: ObjectID? = headID
-            while let id = next {
-                guard walked.insert(id).inserted else { break }
-                try mark(id)
-                let e = try entry(id)
-                for ref in e.referencedObjects where ref != e.prev { try mark(ref) }
-                if e.event == .registered, let rid = e.record {
-                    let r = try record(rid)
-                    for ref in r.referencedObjects { try mark(ref) }
-                }
-                next = e.prev
-            }
-        }
-        var report = GCReport()
-        report.dryRun = dryRun
-        let now = Clock.now()
-        let (objects, _) = try store.scan()
-        for id in objects {
-            if reachable.contains(id) { report.kept += 1; continue }
-            let p = store.path(of: id)
-            guard let st = Sys.linkStatus(p) else { continue }
-            if now - Double(st.st_mtim.tv_sec) < grace { report.kept += 1; continue }
-            report.removedObjects += 1
-            report.removedBytes += UInt64(st.st_size)
-            if !dryRun { try Sys.unlink(p) }
-        }
-        // Leftovers of interrupted commands: temp files, lock staging files, and version index
-        // entries above the committed count (no writer runs while gc holds the registry lock).
-        var leftovers = ((try? Sys.listDirectory(tmpDir)) ?? []).map { tmpDir + "/" + $0 }
-        var headless: [String] = []
-        for name in Sys.isDirectory(modelsDir) ? try Sys.listDirectory(modelsDir) : [] {
-            guard let m = try? ModelName(name) else { continue }
-            guard let headID = try head(m) else {
-                // A first register that never reached its commit (lostHistory was checked while
-                // marking): nothing refers to this directory, and no writer is inside a commit
-                // while gc holds the registry lock.
-                headless.append(modelDir(m))
-                continue
-            }
-            // A marker that outlived its commit (a crash between the two).
-            if Sys.linkStatus(creatingMarkerPath(m)) != nil { leftovers.append(creatingMarkerPath(m)) }
-            leftovers += ((try? Sys.listDirectory(modelDir(m))) ?? []).filter { $0.hasPrefix("HEAD.lock.tmp-") }.map { modelDir(m) + "/" + $0 }
-            let committed = try entry(headID).state.versions
-            leftovers += ((try? Sys.listDirectory(modelDir(m) + "/versions")) ?? [])
-                .filter { Int($0).map { $0 > committed } ?? false }.map { modelDir(m) + "/versions/" + $0 }
-        }
-        for p in leftovers {
-            guard let st = Sys.linkStatus(p), now - Double(st.st_mtim.tv_sec) >= grace else { continue }
-            report.removedTemps += 1
-            if !dryRun { try? Sys.unlink(p) }
-        }
-        for dir in headless {
-            guard let st = Sys.linkStatus(dir), now - Double(st.st_mtim.tv_sec) >= grace else { continue }
-            report.removedTemps += 1
-            if !dryRun {
-                Self.removeTree(dir)
-                try Sys.fsyncDirectory(modelsDir)
-            }
-        }
-        if !dryRun { try Sys.fsyncDirectory(store.root) }
         return report
     }
 }

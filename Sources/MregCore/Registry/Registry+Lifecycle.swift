@@ -149,6 +149,7 @@ extension Registry {
             throw MregError.invalid("--override needs a reason: say why the gates are overridden")
         }
         let ev = try evaluate(ref, stage: stage)
+        try verifyBeforeChampionChange(ev.candidate, record: ev.record, action: "promote \(ev.candidate.name) to \(stage)")
         if ev.alreadyChampion {
             return PromotionResult(outcome: .unchanged, evaluation: ev, entryID: nil, entry: nil)
         }
@@ -227,7 +228,10 @@ extension Registry {
             }
             target = lineage[1]
         }
-        let targetRecord = try signer.map { _ in try record(of: ResolvedVersion(model: m, version: target.version, recordID: target.record)) }
+        let targetVersion = ResolvedVersion(model: m, version: target.version, recordID: target.record)
+        let verifiedTarget = try record(target.record)
+        try verifyBeforeChampionChange(targetVersion, record: verifiedTarget, action: "rollback of \(m)@\(stage) to \(targetVersion.name)")
+        let targetRecord = signer == nil ? nil : verifiedTarget
         let (entryID, entry) = try append(m) { _, cur in
             var state = cur!.state
             guard state.champions[stage.value] == current else {

@@ -75,7 +75,7 @@ extension Registry {
         let batch = files.count > Self.batchThreshold ? ObjectBatch(store: store) : nil
         progress?.start(total: files.reduce(0) { $0 + $1.size }, what: "register \(request.model)")
         for f in files {
-            if let st = Sys.linkStatus(f.source), (st.st_mode & S_IFMT) == S_IFREG, let id = cache.lookup(st), store.contains(id) {
+            if let st = Sys.linkStatus(f.source), (st.st_mode & S_IFMT) == S_IFREG, let id = cache.lookup(st, in: store) {
                 store.freshen(id)
                 artifacts.append(Artifact(path: f.path, object: id, size: UInt64(st.st_size), executable: st.st_mode & 0o100 != 0))
                 progress?.advance(by: UInt64(st.st_size))

@@ -40,16 +40,28 @@ extension Registry {
         return (try? recordID(r.model, r.version, state: head.state)) == id
     }
 
+    /// `v` after reading its record and checking that it is the record of the version asked for.
+    ///
+    /// The version index (`versions/N`) is a plain file outside the hash chain: a restore, a
+    /// hand edit or an attacker can point it at another version's record. Every resolved version
+    /// is checked here, so `resolve` never prints, and `fetch`, `promote` or `rollback --to` never
+    /// act on, a record of another version than the one named (a deploy script that resolves and
+    /// then fetches by id would otherwise get the wrong model).
+    private func checked(_ v: ResolvedVersion) throws -> ResolvedVersion {
+        _ = try record(of: v)
+        return v
+    }
+
     public func resolve(_ ref: VersionRef) throws -> ResolvedVersion {
         switch ref {
         case .number(let m, let n):
             let (_, head) = try headEntry(m)
-            return ResolvedVersion(model: m, version: n, recordID: try recordID(m, n, state: head.state))
+            return try checked(ResolvedVersion(model: m, version: n, recordID: try recordID(m, n, state: head.state)))
         case .latest(let m):
             let (_, head) = try headEntry(m)
             guard head.state.versions > 0 else { throw MregError.invalid("model \(m) has no versions yet") }
             let n = head.state.versions
-            return ResolvedVersion(model: m, version: n, recordID: try recordID(m, n, state: head.state))
+            return try checked(ResolvedVersion(model: m, version: n, recordID: try recordID(m, n, state: head.state)))
         case .champion(let m, let s, let back):
             let lineage = try championLineage(m, s, depth: back + 1)
             guard !lineage.isEmpty else { throw MregError.invalid("\(m)@\(s): stage \(s) has no champion") }
@@ -57,7 +69,7 @@ extension Registry {
                 throw MregError.invalid("\(ref): \(s) has only \(lineage.count - 1) earlier champion\(lineage.count == 2 ? "" : "s") in its lineage")
             }
             let c = lineage[back]
-            return ResolvedVersion(model: m, version: c.version, recordID: c.record)
+            return try checked(ResolvedVersion(model: m, version: c.version, recordID: c.record))
         case .id(let prefix):
             let candidates = try store.objects(withPrefix: prefix)
             var found: [(ObjectID, VersionRecord)] = []
@@ -132,7 +144,7 @@ extension Registry {
     public func record(of v: ResolvedVersion) throws -> VersionRecord {
         let r = try record(v.recordID)
         guard r.model == v.model, r.version == v.version else {
-            throw MregError.corrupt("version index of \(v.name) points at the record of \(r.name)")
+            throw MregError.corrupt("\(v.name): its version index (\(versionIndexPath(v.model, v.version))) points at \(v.recordID), the record of \(r.name); run `mreg fsck`")
         }
         return r
     }

@@ -38,6 +38,7 @@ public final class Registry: @unchecked Sendable {
     /// Opens a registry: `explicit` (from `--registry`), else `MREG_REGISTRY`, else the nearest
     /// `.registry` directory walking up from the working directory.
     public static func open(explicit: String?) throws -> Registry {
+        try Environment.validate()
         if let explicit, !explicit.isEmpty { return try openAt(explicit, how: "--registry") }
         if let env = Sys.environment("MREG_REGISTRY"), !env.isEmpty { return try openAt(env, how: "MREG_REGISTRY") }
         var dir = Sys.currentDirectory()
@@ -75,6 +76,7 @@ public final class Registry: @unchecked Sendable {
     /// Creates an empty registry at `path` (default `./.registry`).
     @discardableResult
     public static func create(at path: String) throws -> Registry {
+        try Environment.validate()
         if Sys.exists(path + "/" + configName) { throw MregError.invalid("\(path) is already an mreg registry") }
         if Sys.exists(path) {
             guard Sys.isDirectory(path, followLinks: false) else { throw MregError.invalid("\(path) exists and is not a directory") }

@@ -10,7 +10,8 @@ import Glibc
 /// excluded: a file modified within the same timestamp tick as it was recorded ("racy" entries,
 /// whose mtime or ctime is not at least 2 seconds before the time they were recorded, are never
 /// trusted). Device and inode numbers belong to one host, so each host has its own cache file,
-/// `<registry>/cache/stat.<host>`. The cache is only a hint: the object must still exist, and
+/// `<registry>/cache/stat.<host>`. The cache is only a hint: the object must still exist with a
+/// header declaring the file's size (`lookup(_:in:)`), and
 /// `MREG_NO_STAT_CACHE=1` turns it off. Deleting it is always safe.
 final class StatCache {
     struct Key: Hashable {
@@ -24,7 +25,7 @@ final class StatCache {
     static let maxEntries = 200_000
 
     init(registryRoot: String) {
-        if let off = Sys.environment("MREG_NO_STAT_CACHE"), off == "1" {
+        if (try? Environment.statCacheDisabled()) ?? true {
             path = nil
             return
         }
@@ -44,6 +45,18 @@ final class StatCache {
         guard let e = entries[k] else { return nil }
         guard k.mtimeSec <= e.recorded - 2, k.ctimeSec <= e.recorded - 2 else { return nil }
         return e.id
+    }
+
+    /// The object that held this file, if the entry can be trusted and the object still exists
+    /// as a regular file whose header declares the file's size.
+    ///
+    /// The cache file is plain text in the registry: an edited, restored or stale cache could
+    /// name an object of other bytes. Checking the header costs one open and one small read, and
+    /// catches any entry that names an object of another size; the object's hash is verified
+    /// whenever it is read (fetch, fsck, promote).
+    func lookup(_ st: FileStatus, in store: ObjectStore) -> ObjectID? {
+        guard let id = lookup(st), store.declaredSize(id) == UInt64(st.st_size) else { return nil }
+        return id
     }
 
     func record(_ st: FileStatus, _ id: ObjectID) {

@@ -20,10 +20,9 @@ enum FaultInjection {
     }
 
     nonisolated(unsafe) private static var plan: Plan? = {
-        guard let spec = Sys.environment("MREG_FAULT"), !spec.isEmpty else { return nil }
-        let parts = spec.split(separator: ":").map(String.init)
-        guard parts.count == 3, let n = Int(parts[1]), n >= 1 else { return nil }
-        return Plan(kind: parts[0], n: n, action: parts[2])
+        // A malformed spec is refused when the registry is opened (Environment.validate).
+        guard let spec = try? Environment.faultSpec() else { return nil }
+        return Plan(kind: spec.kind, n: spec.n, action: spec.action)
     }()
     nonisolated(unsafe) private static var counts: [String: Int] = [:]
 

@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `gc` removed.
+public struct GCReport: Sendable {
+    public var kept = 0
+    public var removedObjects = 0
+    public var removedBytes: UInt64 = 0
+    public var removedTemps = 0
+    public var dryRun = false
+}
+
+extension Registry {
+    /// For a model directory without `HEAD`: a description of the damage when `HEAD` was lost,
+    /// nil when the directory is what a first register that never committed leaves.
+    ///
+    /// A first register writes a durable `CREATING` marker before it indexes anything and removes
+    /// it only once `HEAD` is durable. So a headless directory with the marker, or with no indexed
+    /// version, is a leftover; one that indexes versions without the marker lost its `HEAD`: its
+    /// history is unreachable, and gc must not collect it as garbage.
+    func lostHistory(_ m: ModelName) -> String? {
+        let indexed = ((try? Sys.listDirectory(modelDir(m) + "/versions")) ?? []).filter { Int($0) != nil }.count
+        guard indexed > 0, Sys.linkStatus(creatingMarkerPath(m)) == nil else { return nil }
+        return "\(modelDir(m)): HEAD is missing but \(indexed) version\(indexed == 1 ? " is" : "s are") indexed: "
+            + "HEAD was lost; write the id of the model's newest history entry into it (`mreg fsck` names it when it finds one; see docs/operations.md), "
+            + "or remove the directory if the model never had a committed version"
+    }
+
+    /// Removes objects that no history reaches, and temporary files older than `grace` seconds.
+    ///
+    /// Holds the registry lock exclusively (no command that writes objects runs meanwhile), marks
+    /// everything reachable from every model's `HEAD`, and stops without removing anything if any
+    /// history cannot be read completely, or if history entries prove that a `HEAD` was moved back
+    /// (see `LostHistory`): those entries and everything they name would look unreferenced.
+    /// Unreferenced objects younger than `grace` are kept too.
+    public func gc(grace: Double, dryRun: Bool = false) throws -> GCReport {
+        let lock = try RegistryLock.exclusive(root)
+        defer { withExtendedLifetime(lock) {} }
+        let marked = try reachable(strict: true)
+        var keep = marked.objects
+        let models = marked.models
+        let (objects, _) = try store.scan()
+
+        // History no HEAD reaches: refuse when it was committed, keep what might have been.
+        var found: [ObjectID: EntryLink] = [:]
+        for id in objects where !keep.contains(id) {
+            if let e = foundEntry(id) { found[id] = e }
+        }
+        var keepIndex = Set<ModelName>()
+        if !found.isEmpty {
+            for (m, reach) in models.sorted(by: { $0.key < $1.key }) {
+                guard let lost = lostHistory(m, reach, found: found) else { continue }
+                if lost.certain { throw MregError.corrupt("gc stopped, nothing removed: \(lost.description)") }
+                keepIndex.insert(m)
+                for id in lost.entries { keepNamed(by: id, in: &keep) }
+            }
+        }
+
+        var report = GCReport()
+        report.dryRun = dryRun
+        let now = Clock.now()
+        for id in objects {
+            if keep.contains(id) { report.kept += 1; continue }
+            let p = store.path(of: id)
+            guard let st = Sys.linkStatus(p) else { continue }
+            if now - Double(st.st_mtim.tv_sec) < grace { report.kept += 1; continue }
+            report.removedObjects += 1
+            report.removedBytes += UInt64(st.st_size)
+            if !dryRun { try Sys.unlink(p) }
+        }
+        // Leftovers of interrupted commands: temp files, lock staging files, and version index
+        // entries above the committed count (no writer runs while gc holds the registry lock).
+        var leftovers = ((try? Sys.listDirectory(tmpDir)) ?? []).map { tmpDir + "/" + $0 }
+        var headless: [String] = []
+        for name in Sys.isDirectory(modelsDir) ? try Sys.listDirectory(modelsDir) : [] {
+            guard let m = try? ModelName(name) else { continue }
+            guard let reach = models[m] else {
+                // A first register that never reached its commit (lostHistory was checked while
+                // marking): nothing refers to this directory, and no writer is inside a commit
+                // while gc holds the registry lock.
+                headless.append(modelDir(m))
+                continue
+            }
+            // A marker that outlived its commit (a crash between the two).
+            if Sys.linkStatus(creatingMarkerPath(m)) != nil { leftovers.append(creatingMarkerPath(m)) }
+            leftovers += stagingFiles(m)
+            if !keepIndex.contains(m) { leftovers += indexBeyondCount(m, reach.versions) }
+        }
+        for p in leftovers {
+            guard let st = Sys.linkStatus(p), now - Double(st.st_mtim.tv_sec) >= grace else { continue }
+            report.removedTemps += 1
+            if !dryRun { try? Sys.unlink(p) }
+        }
+        for dir in headless {
+            guard let st = Sys.linkStatus(dir), now - Double(st.st_mtim.tv_sec) >= grace else { continue }
+            report.removedTemps += 1
+            if !dryRun {
+                Self.removeTree(dir)
+                try Sys.fsyncDirectory(modelsDir)
+            }
+        }
+        if !dryRun { try Sys.fsyncDirectory(store.root) }
+        return report
+    }
+
+    /// Adds an entry that might have been committed, and every present object it names (with its
+    /// record's), to the objects gc keeps.
+    private func keepNamed(by id: ObjectID, in keep: inout Set<ObjectID>) {
+        keep.insert(id)
+        guard let e = try? entry(id) else { return }
+        for ref in e.referencedObjects where store.contains(ref) { keep.insert(ref) }
+        if e.event == .registered, let rid = e.record, let r = try? record(rid) {
+            for ref in r.referencedObjects where store.contains(ref) { keep.insert(ref) }
+        }
+    }
+
+    /// Lock staging files in a model's directory (`HEAD.lock.tmp-PID-NONCE`): a lock's holder
+    /// details, written before they are linked to the lock's name.
+    func stagingFiles(_ m: ModelName) -> [String] {
+        ((try? Sys.listDirectory(modelDir(m))) ?? []).filter { $0.hasPrefix("HEAD.lock.tmp-") }.sorted().map { modelDir(m) + "/" + $0 }
+    }
+
+    /// `versions/N` files above the committed count (left by a register that did not commit).
+    func indexBeyondCount(_ m: ModelName, _ committed: Int) -> [String] {
+        let names: [String] = (try? Sys.listDirectory(modelDir(m) + "/versions")) ?? []
+        var beyond: [(n: Int, name: String)] = []
+        for name in names {
+            if let n = Int(name), n > committed { beyond.append((n, name)) }
+        }
+        return beyond.sorted { $0.n < $1.n }.map { modelDir(m) + "/versions/" + $0.name }
+    }
+}
