@@ -6,13 +6,22 @@
 public enum MetricManifest {
     /// Reads a manifest file (JSON, or YAML by extension or content).
     public static func load(path: String) throws -> MetricSet {
-        let json = try UserFile.read(path, what: "metrics file")
-        return try interpret(json, source: "metrics file \(path)")
+        try parse(UserFile.bytes(path, what: "metrics file"), path: path)
     }
 
+    /// Reads a manifest a user gave: the format, and the limits on user input (stored manifests
+    /// are read back by `MetricSet(json:)` without the limits, which a first release did not have).
     public static func parse(_ bytes: [UInt8], path: String) throws -> MetricSet {
         let json = try UserFile.parse(bytes, path: path, what: "metrics file")
-        return try interpret(json, source: "metrics file \(path)")
+        let source = "metrics file \(path)"
+        let set = try interpret(json, source: source)
+        if set.values.count > InputLimits.metrics {
+            throw MregError.invalid("\(source): \(set.values.count) metrics; the limit is \(InputLimits.metrics) per manifest")
+        }
+        if let name = set.evalSet?.name {
+            try TextRules.checkOneLine(name, what: "\(source): eval_set.name", limit: TextRules.identifierLimit)
+        }
+        return set
     }
 
     static let fullFormKeys: Set<String> = ["metrics", "lower_is_better", "eval_set"]
@@ -67,6 +76,10 @@ public enum MetricManifest {
                 try flatten(inner, prefix: name, into: &values, source: source)
             case .null:
                 throw MregError.invalid("\(source): metric \"\(name)\" is missing (null); metrics must be finite numbers")
+            case .string(let text):
+                // YAML 1.1 read some of these as numbers (`1_000`, `1:20`, `0b101`); YAML 1.2 does not.
+                throw MregError.invalid("\(source): metric \"\(name)\" is a string, not a number: \(ModelName.show(String(text.prefix(40)))) "
+                                        + "(numbers are decimal, like 0.87 or 1e-3, or YAML 1.2 0x/0o integers)")
             default:
                 throw MregError.invalid("\(source): metric \"\(name)\" is \(value.typeName), not a number")
             }

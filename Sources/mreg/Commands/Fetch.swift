@@ -31,7 +31,7 @@ struct Fetch: ParsableCommand {
             o["bytes"] = .number(Double(r.bytes))
             Output.json(.object(o))
         } else {
-            Output.line("fetched \(r.version.name) (\(r.files) file\(r.files == 1 ? "" : "s"), \(Output.bytes(r.bytes))) into \(r.out)")
+            Output.line("fetched \(r.version.name) (\(r.files) file\(r.files == 1 ? "" : "s"), \(Output.bytes(r.bytes))) into \(Output.field(r.out))")
         }
     }
 }
