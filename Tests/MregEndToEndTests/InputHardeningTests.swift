@@ -181,7 +181,7 @@ struct InputHardeningTests {
                       mentioning: ["metrics file big.json: larger than 16 MiB, the limit for a metrics file"])
         expectRefused(lab, ["register", "fraud", "art", "--metrics", "m.json", "--params", "big.json"], mentioning: ["params file big.json: larger than 16 MiB"])
         expectRefused(lab, ["register", "fraud", "art", "--metrics", "m.json", "--label", "team=a\tb"],
-                      mentioning: ["--label team: the value contains a tab (use spaces)"])
+                      mentioning: ["--label team: the value contains a tab (U+0009 at character 2)", "use spaces instead of tabs"])
         expectRefused(lab, ["log", "fraud", "-n", "-1"], mentioning: ["--max-count must be 1 or more"])
         expectRefused(lab, ["list", "fraud", "-n", "-1"], mentioning: ["--max-count must be 1 or more"])
         expectRefused(lab, ["gc", "--grace", "-5"], mentioning: ["--grace must be a number of seconds, 0 or more"])

@@ -28,7 +28,7 @@ public enum TextRules {
     static func describe(_ u: Unicode.Scalar) -> String {
         switch u.value {
         case 10, 13, 0x85, 0x2028, 0x2029: return "a line break"
-        case 9: return "a tab (use spaces)"
+        case 9: return "a tab"
         case 27, 0x9B: return "an escape sequence character"
         case 0x202A...0x202E, 0x2066...0x2069: return "a bidirectional-text control"
         default: return "a control character"
@@ -41,7 +41,8 @@ public enum TextRules {
         if !allowEmpty && value.isEmpty { throw MregError.invalid("\(what) is empty") }
         if let bad = value.unicodeScalars.first(where: isForbidden) {
             let at = value.unicodeScalars.prefix(while: { $0 != bad }).count + 1
-            throw MregError.invalid("\(what) contains \(describe(bad)) (U+\(hex(bad.value)) at character \(at)); it must be one line of plain text")
+            throw MregError.invalid("\(what) contains \(describe(bad)) (U+\(hex(bad.value)) at character \(at)); it must be one line of plain text"
+                                    + (bad == "\t" ? " (use spaces instead of tabs)" : ""))
         }
         if value.utf8.count > limit {
             throw MregError.invalid("\(what) is \(value.utf8.count) bytes long; the limit is \(limit) bytes")
