@@ -27,6 +27,7 @@ struct TextRulesTests {
     func escaping() {
         #expect(TextRules.escaped("a\nb\u{1B}[2J\u{9B}c\u{2028}\t") == "a\\nb\\u{1b}[2J\\u{9b}c\\u{2028}\\t")
         #expect(TextRules.escaped("a\nb\u{1B}\tc", keepNewlines: true) == "a\nb\\u{1b}\tc")
+        #expect(TextRules.escaped("a\r\nb\rc", keepNewlines: true) == "a\r\nb\\rc")
         #expect(TextRules.escaped("plain ünïcödé 🙂") == "plain ünïcödé 🙂")
         #expect(TextRules.fromEnvironment("eve\n#9") == "eve\\n#9")
         #expect(TextRules.fromEnvironment(String(repeating: "x", count: 1000)).utf8.count == 256)

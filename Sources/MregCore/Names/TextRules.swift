@@ -50,15 +50,18 @@ public enum TextRules {
     }
 
     /// `text` with every character of `isForbidden` written as an escape: `\n`, `\r`, `\t`, or
-    /// `\u{1b}`. With `keepNewlines`, `\n` and tab are kept (for output made of several lines, like
-    /// a policy's text).
+    /// `\u{1b}`. With `keepNewlines`, `\n`, CRLF and tab are kept (for output made of several
+    /// lines, like a policy's text).
     public static func escaped(_ text: String, keepNewlines: Bool = false) -> String {
         guard text.unicodeScalars.contains(where: isForbidden) else { return text }
         var out = String.UnicodeScalarView()
-        for u in text.unicodeScalars {
+        let scalars = Array(text.unicodeScalars)
+        for (i, u) in scalars.enumerated() {
             guard isForbidden(u) else { out.append(u); continue }
             switch u.value {
             case 9 where keepNewlines, 10 where keepNewlines: out.append(u)
+            // A CRLF line end (a policy written on Windows) is a line end, not an escape.
+            case 13 where keepNewlines && i + 1 < scalars.count && scalars[i + 1] == "\n": out.append(u)
             case 10: out.append(contentsOf: "\\n".unicodeScalars)
             case 13: out.append(contentsOf: "\\r".unicodeScalars)
             case 9: out.append(contentsOf: "\\t".unicodeScalars)
