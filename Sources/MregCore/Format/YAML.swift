@@ -141,9 +141,12 @@ enum YAML {
         mutating func take(_ e: EventReader.Event) throws {
             switch e.kind {
             case .scalar(let text, let plain, let tag):
-                if case .mapping(let m, .none)? = stack.last {
+                if case .mapping(_, .none)? = stack.last {
+                    // Taken off the stack to be changed: a copy left there would make every
+                    // insertion copy the whole mapping.
+                    guard case .mapping(let m, _) = stack.removeLast() else { return }
                     if m[text] != nil { throw e.error(source, "duplicate key \(ModelName.show(text)) (each key may appear once)") }
-                    stack[stack.count - 1] = .mapping(m, key: text)
+                    stack.append(.mapping(m, key: text))
                     return
                 }
                 try add(scalar(text, plain: plain, tag: tag, e))
@@ -166,16 +169,19 @@ enum YAML {
         }
 
         private mutating func add(_ v: JSON) throws {
-            switch stack.last {
-            case nil: root = v
-            case .sequence(var a)?:
+            guard let top = stack.popLast() else {
+                root = v
+                return
+            }
+            switch consume top {
+            case .sequence(var a):
                 a.append(v)
-                stack[stack.count - 1] = .sequence(a)
-            case .mapping(var m, let key?)?:
+                stack.append(.sequence(a))
+            case .mapping(var m, let key?):
                 m[key] = v
-                stack[stack.count - 1] = .mapping(m, key: nil)
-            case .mapping(_, .none)?:
-                break  // keys are taken in `take`
+                stack.append(.mapping(m, key: nil))
+            case .mapping(let m, .none):
+                stack.append(.mapping(m, key: nil))  // keys are taken in `take`
             }
         }
 

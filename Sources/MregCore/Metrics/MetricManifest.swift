@@ -14,10 +14,7 @@ public enum MetricManifest {
     public static func parse(_ bytes: [UInt8], path: String) throws -> MetricSet {
         let json = try UserFile.parse(bytes, path: path, what: "metrics file")
         let source = "metrics file \(path)"
-        let set = try interpret(json, source: source)
-        if set.values.count > InputLimits.metrics {
-            throw MregError.invalid("\(source): \(set.values.count) metrics; the limit is \(InputLimits.metrics) per manifest")
-        }
+        let set = try interpret(json, source: source, limit: InputLimits.metrics)
         if let name = set.evalSet?.name {
             try TextRules.checkOneLine(name, what: "\(source): eval_set.name", limit: TextRules.identifierLimit)
         }
@@ -26,7 +23,8 @@ public enum MetricManifest {
 
     static let fullFormKeys: Set<String> = ["metrics", "lower_is_better", "eval_set"]
 
-    static func interpret(_ json: JSON, source: String) throws -> MetricSet {
+    /// - Parameter limit: the most metrics accepted; counting stops as soon as it is passed.
+    static func interpret(_ json: JSON, source: String, limit: Int = .max) throws -> MetricSet {
         guard case .object(let top) = json else {
             throw MregError.invalid("\(source): expected an object of metrics, found \(json.typeName)")
         }
@@ -54,7 +52,7 @@ public enum MetricManifest {
             metricsObject = top
         }
         var values: [String: Double] = [:]
-        try flatten(metricsObject, prefix: "", into: &values, source: source)
+        try flatten(metricsObject, prefix: "", into: &values, source: source, limit: limit)
         if values.isEmpty { throw MregError.invalid("\(source): no metrics") }
         for name in lower where values[name] == nil {
             throw MregError.invalid("\(source): lower_is_better names \"\(name)\", which is not a metric here")
@@ -62,8 +60,12 @@ public enum MetricManifest {
         return MetricSet(values: values, lowerIsBetter: lower, evalSet: evalSet)
     }
 
-    private static func flatten(_ object: [String: JSON], prefix: String, into values: inout [String: Double], source: String) throws {
+    private static func flatten(_ object: [String: JSON], prefix: String, into values: inout [String: Double], source: String,
+                                limit: Int) throws {
         for (key, value) in object {
+            if values.count >= limit, case .number = value {
+                throw MregError.invalid("\(source): more than \(limit) metrics; the limit is \(limit) per manifest")
+            }
             let name = prefix.isEmpty ? key : prefix + "." + key
             try validateMetricName(name, source: source)
             switch value {
@@ -73,7 +75,7 @@ public enum MetricManifest {
                 values[name] = n
             case .object(let inner):
                 if inner.isEmpty { throw MregError.invalid("\(source): metric \"\(name)\" is an empty object") }
-                try flatten(inner, prefix: name, into: &values, source: source)
+                try flatten(inner, prefix: name, into: &values, source: source, limit: limit)
             case .null:
                 throw MregError.invalid("\(source): metric \"\(name)\" is missing (null); metrics must be finite numbers")
             case .string(let text):
