@@ -27,10 +27,12 @@ while [ $SECONDS -lt $end ]; do
   pids=()
   for j in $(seq 0 5); do
     i=$((RANDOM % 8))
+    # Each subshell's stderr is discarded too: bash reports a child killed by SIGKILL there
+    # ("line 1: 1234 Killed ..."), hundreds of times in a long soak; kills are counted below.
     case $((RANDOM % 4)) in
-      0|1) ( out=$("$MREG" register --registry "$R" fraud "$W/a$i" --metrics "$W/m$i.json" 2>/dev/null) && echo "$out" >> "$W/ok" ) & ;;
-      2)   ( "$MREG" promote --registry "$R" "fraud@$((RANDOM % 3 + 1))" --override soak >/dev/null 2>&1 || true ) & ;;
-      3)   ( d="$W/out-$rounds-$j"; "$MREG" fetch --registry "$R" fraud@production --out "$d" >/dev/null 2>&1 && rm -rf "$d" || true ) & ;;
+      0|1) ( out=$("$MREG" register --registry "$R" fraud "$W/a$i" --metrics "$W/m$i.json" 2>/dev/null) && echo "$out" >> "$W/ok" ) 2>/dev/null & ;;
+      2)   ( "$MREG" promote --registry "$R" "fraud@$((RANDOM % 3 + 1))" --override soak >/dev/null 2>&1 || true ) 2>/dev/null & ;;
+      3)   ( d="$W/out-$rounds-$j"; "$MREG" fetch --registry "$R" fraud@production --out "$d" >/dev/null 2>&1 && rm -rf "$d" || true ) 2>/dev/null & ;;
     esac
     pids+=($!)
   done

@@ -29,6 +29,7 @@ struct Mreg: ParsableCommand {
         Diagnostics.handler = { Output.warn("warning: " + $0) }
         do {
             var command = try parseAsRoot()
+            try Clock.checkOverride()
             try command.run()
         } catch let code as ExitCode {
             Glibc.exit(code.rawValue)

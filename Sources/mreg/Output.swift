@@ -5,9 +5,21 @@ import Glibc
 #endif
 
 /// Printing: stdout for results, stderr for errors and progress; JSON when asked.
+///
+/// Every line printed goes through here, and here every control character, C1 control, line
+/// separator and bidirectional override in it is escaped (`TextRules.escaped`): whatever a record,
+/// a history entry, a policy or a file name holds, no escape sequence reaches the terminal raw and
+/// no value adds a line of its own. A command needs nothing more than `line`, `table` and `field`.
 enum Output {
+    /// Prints `s`; its `\n` separate lines, any other control character is shown escaped.
     static func line(_ s: String) {
-        print(s)
+        print(TextRules.escaped(s, keepNewlines: true))
+    }
+
+    /// A user-supplied value inside a line (a message, a reason, a user name): escaped whole, so
+    /// even a line break read from an old or hand-made record shows as `\n`.
+    static func field(_ s: String) -> String {
+        TextRules.escaped(s)
     }
 
     static func json(_ value: JSON) {
@@ -27,33 +39,23 @@ enum Output {
     /// An error or warning is one line, whatever a path or name it quotes holds: control
     /// characters (a newline in a file name) are shown escaped, as `\n` or `\u{1b}`.
     static func oneLine(_ message: String) -> String {
-        // C0 controls, DEL and C1 controls (U+0080–U+009F: some terminals act on U+009B as CSI).
-        func control(_ u: Unicode.Scalar) -> Bool { u.value < 32 || (u.value >= 127 && u.value < 160) }
-        guard message.unicodeScalars.contains(where: control) else { return message }
-        var out = String.UnicodeScalarView()
-        for u in message.unicodeScalars {
-            switch u.value {
-            case 10: out.append(contentsOf: "\\n".unicodeScalars)
-            case 13: out.append(contentsOf: "\\r".unicodeScalars)
-            case 9: out.append(contentsOf: "\\t".unicodeScalars)
-            case 0..<32, 127..<160: out.append(contentsOf: "\\u{\(String(u.value, radix: 16))}".unicodeScalars)
-            default: out.append(u)
-            }
-        }
-        return String(out)
+        TextRules.escaped(message)
     }
 
     static var stdoutIsTerminal: Bool { isatty(1) == 1 }
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
 
-    /// Left-aligned columns separated by two spaces.
+    /// Left-aligned columns separated by two spaces. Each cell is one line (escaped like `field`)
+    /// and padded by the columns a terminal gives it, so names in NFD or with wide characters
+    /// line up.
     static func table(_ header: [String], _ rows: [[String]]) -> String {
-        let all = [header] + rows
+        let all = ([header] + rows).map { $0.map(field) }
         var widths = [Int](repeating: 0, count: header.count)
-        for r in all { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+        for r in all { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], TextRules.displayWidth(c)) } }
         return all.map { r in
-            r.enumerated().map { i, c in i == r.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
+            r.enumerated().map { i, c in
+                i == r.count - 1 || i >= widths.count ? c : c + String(repeating: " ", count: max(0, widths[i] - TextRules.displayWidth(c)))
+            }.joined(separator: "  ")
         }.joined(separator: "\n")
     }
 

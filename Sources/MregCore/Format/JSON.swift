@@ -71,7 +71,7 @@ extension JSON {
         // JSON has no infinity or NaN: a value that is not finite is written as null, so no
         // output and no stored object is ever invalid JSON.
         case .number(let n): out.append(contentsOf: (n.isFinite ? JSON.format(n) : "null").utf8)
-        case .string(let s): JSON.writeString(s, into: &out)
+        case .string(let s): JSON.writeString(s, into: &out, forPeople: indent != nil)
         case .array(let a):
             out.append(UInt8(ascii: "["))
             if a.isEmpty { out.append(UInt8(ascii: "]")); return }
@@ -88,7 +88,7 @@ extension JSON {
             for (i, key) in o.keys.sorted().enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 newline(level + 1)
-                JSON.writeString(key, into: &out)
+                JSON.writeString(key, into: &out, forPeople: indent != nil)
                 out.append(UInt8(ascii: ":"))
                 if indent != nil { out.append(32) }
                 o[key]!.write(into: &out, indent: indent, level: level + 1)
@@ -108,14 +108,54 @@ extension JSON {
         return format(Double(String(format: "%.10g", n)) ?? n)
     }
 
+    /// `n` for people, with the fewest significant digits (10 to 17) that tell it apart from
+    /// every value of `others` that differs from it: a gate report shows `0.80000000001 > 0.8`,
+    /// never `0.8 > 0.8`.
+    public static func display(_ n: Double, distinctFrom others: [Double]) -> String {
+        let text = display(n)
+        guard n.isFinite, others.contains(where: { $0 != n && $0.isFinite && display($0) == text }) else { return text }
+        func shown(_ v: Double, _ digits: Int) -> String { format(Double(String(format: "%.\(digits)g", v)) ?? v) }
+        for digits in 11...16 {
+            let t = shown(n, digits)
+            if others.allSatisfy({ $0 == n || !$0.isFinite || shown($0, digits) != t }) { return t }
+        }
+        return format(n)
+    }
+
+    /// The values of one row (candidate, reference, threshold), each distinct from the others
+    /// when they differ (`display(_:distinctFrom:)`); "-" for an absent one.
+    public static func display(row values: [Double?]) -> [String] {
+        let present = values.compactMap { $0 }
+        return values.map { v in v.map { display($0, distinctFrom: present) } ?? "-" }
+    }
+
     /// Shortest text that reads back as the same double; integers without a fraction.
     static func format(_ n: Double) -> String {
         if n.rounded() == n && abs(n) < 1e15 { return String(Int64(n)) }
         return "\(n)"
     }
 
-    private static func writeString(_ s: String, into out: inout [UInt8]) {
+    /// - Parameter forPeople: for `pretty()` output, also escape DEL, the C1 controls (U+009B acts
+    ///   as CSI on some terminals), line separators and bidirectional overrides as `\uXXXX`: valid
+    ///   JSON that cannot drive a terminal. Canonical bytes (record ids) never change.
+    private static func writeString(_ s: String, into out: inout [UInt8], forPeople: Bool = false) {
         out.append(UInt8(ascii: "\""))
+        if forPeople, s.unicodeScalars.contains(where: { $0.value >= 127 && TextRules.isForbidden($0) }) {
+            var run = String.UnicodeScalarView()
+            for u in s.unicodeScalars {
+                guard u.value >= 127 && TextRules.isForbidden(u) else { run.append(u); continue }
+                writeBody(String(run), into: &out)
+                run = String.UnicodeScalarView()
+                out.append(contentsOf: ("\\u" + TextRules.hex(u.value).lowercased()).utf8)
+            }
+            writeBody(String(run), into: &out)
+        } else {
+            writeBody(s, into: &out)
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func writeBody(_ s: String, into out: inout [UInt8]) {
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
@@ -131,7 +171,6 @@ extension JSON {
             default: out.append(b)
             }
         }
-        out.append(UInt8(ascii: "\""))
     }
 }
 

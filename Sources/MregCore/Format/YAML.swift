@@ -1,42 +1,105 @@
 import Yams
 
-/// Reads YAML into `JSON` with YAML 1.2 core-schema scalars, so manifests and policies have one
-/// shape whichever syntax a user wrote them in.
+/// The one way mreg reads YAML (metric manifests, params, gate policies).
+///
+/// The file is read as libyaml's event stream and composed here, not by Yams, so that:
+/// - anchors and aliases are refused at the first `&a` or `*a`, before anything is expanded (a
+///   400-byte alias bomb never grows);
+/// - plain scalars follow the YAML 1.2 core schema as docs/format.md says (`012` is 12; `1:20`,
+///   `0b101` and `1_000` are text, not numbers), not YAML 1.1;
+/// - every error is one line naming the input, the line and the column, in mreg's words.
 enum YAML {
-    /// - Parameter source: the file name, for errors.
+    /// Nesting deeper than this is refused while reading, before libyaml's own limit words it.
+    static let depthLimit = 100
+
+    /// Reads YAML into `JSON` with YAML 1.2 core-schema scalars.
+    /// - Parameter source: what to call the input in errors (`metrics file m.yaml`).
     static func parse(_ text: String, source: String) throws -> JSON {
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: text)
-        } catch let e as YamlError {
-            throw MregError.invalid("\(source): not valid YAML: \(Self.describe(e))")
-        } catch {
-            throw MregError.invalid("\(source): not valid YAML: \(error)")
-        }
-        guard let node else { return .null }
-        return try convert(node, source: source, depth: 0)
+        try parse(Array(text.utf8), source: source)
     }
 
+    static func parse(_ bytes: [UInt8], source: String) throws -> JSON {
+        var composer = Composer(source: source)
+        do {
+            try EventReader.read(bytes, source: source) { try composer.take($0) }
+        } catch let e as EventReader.SyntaxError {
+            throw MregError.invalid("\(source): not valid YAML: \(e.position): \(e.problem)")
+        }
+        return composer.root ?? .null
+    }
+
+    /// A Yams node tree for readers that need node positions (gate policies). The text is read
+    /// first as events, so the same refusals (anchors, aliases, tags, depth, several documents)
+    /// and the same error wording apply before Yams composes anything.
+    static func compose(_ text: String, source: String) throws -> Node? {
+        do {
+            try EventReader.read(Array(text.utf8), source: source) { _ in }
+        } catch let e as EventReader.SyntaxError {
+            // Policies put the position first, as their other errors do.
+            throw MregError.invalid("\(source): \(e.position): not valid YAML: \(e.problem)")
+        }
+        return try Yams.compose(yaml: text)
+    }
+
+    /// Words for a Yams error (kept for callers that catch Yams errors themselves).
     static func describe(_ e: YamlError) -> String {
         switch e {
         case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
-            return "line \(mark.line), column \(mark.column): \(problem)"
+            return "line \(mark.line), column \(mark.column): \(EventReader.words(problem))"
         case let .duplicatedKeysInMapping(duplicates, _):
             return "duplicate key \(duplicates.map { "\"\($0)\"" }.joined(separator: ", "))"
         case let .reader(problem, _, _, _):
-            return problem
+            return EventReader.words(problem)
         default:
             return "\(e)".split(separator: "\n").first.map(String.init) ?? "parse error"
         }
     }
 
-    static func location(_ node: Node) -> String {
-        guard let m = node.mark else { return "" }
-        return "line \(m.line), column \(m.column): "
+    /// The value of a plain scalar under the YAML 1.2 core schema: null, a boolean, a number
+    /// (decimal, `0o` octal, `0x` hex, floats, `.inf`, `.nan`) or, for anything else, text.
+    static func resolvePlain(_ s: String) -> JSON {
+        switch s {
+        case "", "~", "null", "Null", "NULL": return .null
+        case "true", "True", "TRUE": return .bool(true)
+        case "false", "False", "FALSE": return .bool(false)
+        case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .number(.infinity)
+        case "-.inf", "-.Inf", "-.INF": return .number(-.infinity)
+        case ".nan", ".NaN", ".NAN": return .number(.nan)
+        default: break
+        }
+        if let n = coreRadixInt(s) { return .number(n) }
+        if let f = coreFloat(s) { return .number(f) }
+        return .string(s)
+    }
+
+    /// `0o[0-7]+` and `0x[0-9a-fA-F]+` (the core schema gives them no sign).
+    static func coreRadixInt(_ s: String) -> Double? {
+        let b = Array(s.utf8)
+        guard b.count > 2, b[0] == UInt8(ascii: "0") else { return nil }
+        let radix: Double
+        switch b[1] {
+        case UInt8(ascii: "o"): radix = 8
+        case UInt8(ascii: "x"): radix = 16
+        default: return nil
+        }
+        var v = 0.0
+        for c in b[2...] {
+            let d: Int
+            switch c {
+            case 48...57: d = Int(c) - 48
+            case 97...102: d = Int(c) - 87
+            case 65...70: d = Int(c) - 55
+            default: return nil
+            }
+            guard Double(d) < radix else { return nil }
+            v = v * radix + Double(d)
+        }
+        return v
     }
 
     /// The value of a YAML 1.2 core-schema float, `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
-    /// (the finite forms), or nil when `text` is not one.
+    /// (the finite forms, which include the decimal integers `[-+]?[0-9]+`), or nil when `text`
+    /// is not one.
     static func coreFloat(_ text: String) -> Double? {
         let b = Array(text.utf8)
         var i = 0
@@ -62,87 +125,84 @@ enum YAML {
         return Double(text)
     }
 
-    private static func convert(_ node: Node, source: String, depth: Int) throws -> JSON {
-        guard depth < 100 else { throw MregError.invalid("\(source): \(location(node))nested too deeply") }
-        switch node {
-        case .scalar(let s):
-            switch Tag.Name(rawValue: node.tag.rawValue) {
-            case Tag.Name.null: return .null
-            case Tag.Name.bool: return .bool(node.bool ?? false)
-            case Tag.Name.int:
-                if let i = node.int { return .number(Double(i)) }
-                if let f = node.float { return .number(f) }
-                return .string(s.string)
-            case Tag.Name.float:
-                guard let f = node.float ?? coreFloat(s.string) else { return .string(s.string) }
-                return .number(f)  // NaN and infinities are refused by the caller, which names the key.
-            case Tag.Name.str where s.style == .plain:
-                // The core schema reads some plain floats (`-.5`) that Yams leaves as strings.
-                if let f = coreFloat(s.string) { return .number(f) }
-                return .string(s.string)
+    /// Builds `JSON` from the events, with the core schema and strict keys.
+    struct Composer {
+        let source: String
+        var root: JSON?
+        private var stack: [Frame] = []
+
+        init(source: String) { self.source = source }
+
+        private enum Frame {
+            case sequence([JSON])
+            case mapping([String: JSON], key: String?)
+        }
+
+        mutating func take(_ e: EventReader.Event) throws {
+            switch e.kind {
+            case .scalar(let text, let plain, let tag):
+                if case .mapping(_, .none)? = stack.last {
+                    // Taken off the stack to be changed: a copy left there would make every
+                    // insertion copy the whole mapping.
+                    guard case .mapping(let m, _) = stack.removeLast() else { return }
+                    if m[text] != nil { throw e.error(source, "duplicate key \(ModelName.show(text)) (each key may appear once)") }
+                    stack.append(.mapping(m, key: text))
+                    return
+                }
+                try add(scalar(text, plain: plain, tag: tag, e))
+            case .sequenceStart:
+                try keyAllowed(e)
+                stack.append(.sequence([]))
+            case .mappingStart:
+                try keyAllowed(e)
+                stack.append(.mapping([:], key: nil))
+            case .end:
+                switch stack.removeLast() {
+                case .sequence(let a): try add(.array(a))
+                case .mapping(let m, _): try add(.object(m))
+                }
+            }
+        }
+
+        private func keyAllowed(_ e: EventReader.Event) throws {
+            if case .mapping(_, .none)? = stack.last { throw e.error(source, "keys must be plain text, not a list or a mapping") }
+        }
+
+        private mutating func add(_ v: JSON) throws {
+            guard let top = stack.popLast() else {
+                root = v
+                return
+            }
+            switch consume top {
+            case .sequence(var a):
+                a.append(v)
+                stack.append(.sequence(a))
+            case .mapping(var m, let key?):
+                m[key] = v
+                stack.append(.mapping(m, key: nil))
+            case .mapping(let m, .none):
+                stack.append(.mapping(m, key: nil))  // keys are taken in `take`
+            }
+        }
+
+        private func scalar(_ text: String, plain: Bool, tag: String?, _ e: EventReader.Event) throws -> JSON {
+            switch tag {
+            case nil: return plain ? resolvePlain(text) : .string(text)
+            case "!", "tag:yaml.org,2002:str": return .string(text)
+            case "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float":
+                let v = resolvePlain(text)
+                let want = String(tag!.dropFirst("tag:yaml.org,2002:".count))
+                let ok: Bool
+                switch (want, v) {
+                case ("null", .null), ("bool", .bool), ("float", .number): ok = true
+                case ("int", .number(let n)): ok = n.rounded() == n
+                default: ok = false
+                }
+                if !ok { throw e.error(source, "\(ModelName.show(text)) is not a YAML 1.2 \(want)") }
+                return v
             default:
-                return .string(s.string)
+                throw e.error(source, "tag \(ModelName.show(tag!)) is not supported")
             }
-        case .mapping(let m):
-            var out: [String: JSON] = [:]
-            for (k, v) in m {
-                guard case .scalar(let ks) = k else {
-                    throw MregError.invalid("\(source): \(location(k))keys must be plain strings")
-                }
-                if out[ks.string] != nil {
-                    throw MregError.invalid("\(source): \(location(k))duplicate key \"\(ks.string)\"")
-                }
-                out[ks.string] = try convert(v, source: source, depth: depth + 1)
-            }
-            return .object(out)
-        case .sequence(let seq):
-            return .array(try seq.map { try convert($0, source: source, depth: depth + 1) })
-        case .alias:
-            throw MregError.invalid("\(source): \(location(node))aliases are not supported")
         }
     }
 }
-
-/// Reads a user's JSON or YAML file: `.json` is parsed as strict JSON, `.yaml`/`.yml` as YAML, and
-/// anything else as JSON when it starts with `{` or `[`, YAML otherwise.
-enum UserFile {
-    static func read(_ path: String, what: String) throws -> JSON {
-        try parse(bytes(path, what: what), path: path, what: what)
-    }
-
-    /// The bytes of a file a user named, with errors that name it and say why (exit 2).
-    static func bytes(_ path: String, what: String) throws -> [UInt8] {
-        do { return try Sys.readFile(path, limit: 16 << 20, pipes: true) } catch let f as Sys.Failure {
-            switch f.errno {
-            case Sys.Failure.notRegularFile: throw MregError.invalid("\(what) \(path): not a regular file or a pipe")
-            case ENOENT_: throw MregError.invalid("\(what) \(path): no such file")
-            case EACCES_: throw MregError.invalid("\(what) \(path): cannot read: permission denied")
-            case EISDIR_: throw MregError.invalid("\(what) \(path): is a directory, not a file")
-            default: throw f.mregError
-            }
-        }
-    }
-
-    static func parse(_ bytes: [UInt8], path: String, what: String) throws -> JSON {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw MregError.invalid("\(what) \(path): not UTF-8 text")
-        }
-        if text.allSatisfy({ $0.isWhitespace }) { throw MregError.invalid("\(what) \(path): the file is empty") }
-        let lower = path.lowercased()
-        let first = text.first(where: { !$0.isWhitespace })
-        let isJSON = lower.hasSuffix(".json") || (!lower.hasSuffix(".yaml") && !lower.hasSuffix(".yml") && (first == "{" || first == "["))
-        if isJSON {
-            do { return try JSON.parse(bytes) } catch let e as JSON.ParseError {
-                throw MregError.invalid("\(what) \(path): not valid JSON: \(e)")
-            }
-        }
-        return try YAML.parse(text, source: "\(what) \(path)")
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-private let ENOENT_ = ENOENT
-private let EACCES_ = EACCES
-private let EISDIR_ = EISDIR
-#endif

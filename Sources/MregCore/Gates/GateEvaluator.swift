@@ -73,7 +73,7 @@ extension GateEvaluator {
 
         /// "0.85 > 0.805" or "0.8 is not > 0.805".
         func comparison(_ candidate: Double, _ op: ComparisonOp, _ threshold: Double, _ holds: Bool) -> String {
-            "\(JSON.display(candidate)) \(holds ? "" : "is not ")\(op.rawValue) \(JSON.display(threshold))"
+            "\(JSON.display(candidate, distinctFrom: [threshold])) \(holds ? "" : "is not ")\(op.rawValue) \(JSON.display(threshold, distinctFrom: [candidate]))"
         }
 
         // MARK: - A policy

@@ -89,7 +89,9 @@ private struct PolicyParser {
     func parse() throws -> GatePolicy {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            root = try YAML.compose(text, source: source)
+        } catch let e as MregError {
+            throw e
         } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
             throw fail(context.mark, "duplicate key \(duplicates.map { ModelName.show($0) }.joined(separator: ", ")) (each key may appear once)")
         } catch let YamlError.scanner(_, problem, mark, _), let YamlError.parser(_, problem, mark, _),

@@ -116,7 +116,6 @@ public struct GateReport: Sendable, Equatable {
 
     /// An aligned table, one row per rule, then the notes and a verdict line.
     public func table() -> String {
-        func f(_ v: Double?) -> String { v.map { JSON.display($0) } ?? "-" }
         func mark(_ v: Verdict) -> String {
             switch v {
             case .pass: return "pass"
@@ -129,7 +128,7 @@ public struct GateReport: Sendable, Equatable {
             lines.append("(no rules)")
         } else {
             let header = ["RULE", "CANDIDATE", "REFERENCE", "THRESHOLD", "VERDICT", "WHY"]
-            let rows = results.map { [$0.rule, f($0.candidate), f($0.reference), f($0.threshold), mark($0.verdict), $0.reason] }
+            let rows = results.map { r in [r.rule] + JSON.display(row: [r.candidate, r.reference, r.threshold]) + [mark(r.verdict), r.reason] }
             var widths = header.map(\.count)
             for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
             for r in [header] + rows {

@@ -140,8 +140,8 @@ public struct HistoryEntry: Equatable, Sendable {
         self.seq = seq
         self.prev = prev
         self.time = Clock.nowISO()
-        self.user = Sys.userName()
-        self.host = Sys.environment("MREG_HOST").flatMap { $0.isEmpty ? nil : $0 } ?? Sys.hostname()
+        self.user = TextRules.fromEnvironment(Sys.userName())
+        self.host = TextRules.fromEnvironment(Sys.environment("MREG_HOST").flatMap { $0.isEmpty ? nil : $0 } ?? Sys.hostname())
         self.event = event
         self.details = details
         self.state = state

@@ -6,18 +6,25 @@
 public enum MetricManifest {
     /// Reads a manifest file (JSON, or YAML by extension or content).
     public static func load(path: String) throws -> MetricSet {
-        let json = try UserFile.read(path, what: "metrics file")
-        return try interpret(json, source: "metrics file \(path)")
+        try parse(UserFile.bytes(path, what: "metrics file"), path: path)
     }
 
+    /// Reads a manifest a user gave: the format, and the limits on user input (stored manifests
+    /// are read back by `MetricSet(json:)` without the limits, which a first release did not have).
     public static func parse(_ bytes: [UInt8], path: String) throws -> MetricSet {
         let json = try UserFile.parse(bytes, path: path, what: "metrics file")
-        return try interpret(json, source: "metrics file \(path)")
+        let source = "metrics file \(path)"
+        let set = try interpret(json, source: source, limit: InputLimits.metrics)
+        if let name = set.evalSet?.name {
+            try TextRules.checkOneLine(name, what: "\(source): eval_set.name", limit: TextRules.identifierLimit)
+        }
+        return set
     }
 
     static let fullFormKeys: Set<String> = ["metrics", "lower_is_better", "eval_set"]
 
-    static func interpret(_ json: JSON, source: String) throws -> MetricSet {
+    /// - Parameter limit: the most metrics accepted; counting stops as soon as it is passed.
+    static func interpret(_ json: JSON, source: String, limit: Int = .max) throws -> MetricSet {
         guard case .object(let top) = json else {
             throw MregError.invalid("\(source): expected an object of metrics, found \(json.typeName)")
         }
@@ -45,7 +52,7 @@ public enum MetricManifest {
             metricsObject = top
         }
         var values: [String: Double] = [:]
-        try flatten(metricsObject, prefix: "", into: &values, source: source)
+        try flatten(metricsObject, prefix: "", into: &values, source: source, limit: limit)
         if values.isEmpty { throw MregError.invalid("\(source): no metrics") }
         for name in lower where values[name] == nil {
             throw MregError.invalid("\(source): lower_is_better names \"\(name)\", which is not a metric here")
@@ -53,8 +60,12 @@ public enum MetricManifest {
         return MetricSet(values: values, lowerIsBetter: lower, evalSet: evalSet)
     }
 
-    private static func flatten(_ object: [String: JSON], prefix: String, into values: inout [String: Double], source: String) throws {
+    private static func flatten(_ object: [String: JSON], prefix: String, into values: inout [String: Double], source: String,
+                                limit: Int) throws {
         for (key, value) in object {
+            if values.count >= limit, case .number = value {
+                throw MregError.invalid("\(source): more than \(limit) metrics; the limit is \(limit) per manifest")
+            }
             let name = prefix.isEmpty ? key : prefix + "." + key
             try validateMetricName(name, source: source)
             switch value {
@@ -64,9 +75,13 @@ public enum MetricManifest {
                 values[name] = n
             case .object(let inner):
                 if inner.isEmpty { throw MregError.invalid("\(source): metric \"\(name)\" is an empty object") }
-                try flatten(inner, prefix: name, into: &values, source: source)
+                try flatten(inner, prefix: name, into: &values, source: source, limit: limit)
             case .null:
                 throw MregError.invalid("\(source): metric \"\(name)\" is missing (null); metrics must be finite numbers")
+            case .string(let text):
+                // YAML 1.1 read some of these as numbers (`1_000`, `1:20`, `0b101`); YAML 1.2 does not.
+                throw MregError.invalid("\(source): metric \"\(name)\" is a string, not a number: \(ModelName.show(String(text.prefix(40)))) "
+                                        + "(numbers are decimal, like 0.87 or 1e-3, or YAML 1.2 0x/0o integers)")
             default:
                 throw MregError.invalid("\(source): metric \"\(name)\" is \(value.typeName), not a number")
             }

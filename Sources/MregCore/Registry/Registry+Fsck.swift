@@ -116,6 +116,7 @@ extension Registry {
                     break
                 }
                 report.entries += 1
+                if !Clock.isValidISO(e.time) { report.problems.append("history of \(m): entry \(id) has a malformed time \(ModelName.show(e.time))") }
                 if headState == nil { (headState, headSeq) = (e.state, e.seq) }
                 if e.model != m { report.problems.append("history of \(m): entry \(id) belongs to model \(e.model)") }
                 if let want = expectedSeq, e.seq != want {
@@ -160,6 +161,7 @@ extension Registry {
                     let r = try record(rid)
                     report.versions += 1
                     if r.model != m || r.version != n { report.problems.append("\(idx): points at the record of \(r.name)") }
+                    if !Clock.isValidISO(r.created) { report.problems.append("version record \(rid) of \(m)@\(n): malformed time \(ModelName.show(r.created))") }
                     if let conflict = r.pathConflict { report.problems.append("version record \(rid) of \(m)@\(n): \(conflict)") }
                     for a in r.artifacts where need(a.object, "\(m)@\(n) artifact \(ModelName.show(a.path))") {
                         if let size = sizes[a.object], size != a.size {

@@ -148,6 +148,7 @@ extension Registry {
         if let r = overrideReason, r.trimmingCharacters(in: " \t\n").isEmpty {
             throw MregError.invalid("--override needs a reason: say why the gates are overridden")
         }
+        if let r = overrideReason { try TextRules.checkOneLine(r, what: "--override reason", limit: TextRules.reasonLimit) }
         let ev = try evaluate(ref, stage: stage)
         try verifyBeforeChampionChange(ev.candidate, record: ev.record, action: "promote \(ev.candidate.name) to \(stage)")
         if ev.alreadyChampion {
@@ -207,6 +208,7 @@ extension Registry {
         guard !reason.trimmingCharacters(in: " \t\n").isEmpty else {
             throw MregError.invalid("rollback needs --reason: say why, for the record")
         }
+        try TextRules.checkOneLine(reason, what: "--reason", limit: TextRules.reasonLimit)
         let (_, head) = try headEntry(m)
         guard let current = head.state.champions[stage.value] else {
             throw MregError.invalid("\(m) has no champion of \(stage) to roll back")

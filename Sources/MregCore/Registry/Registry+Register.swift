@@ -51,17 +51,13 @@ extension Registry {
             let json = try UserFile.parse(bytes, path: pf, what: "params file")
             guard case .object = json else { throw MregError.invalid("params file \(pf): expected an object of parameters, found \(json.typeName)") }
             try Self.checkParams(json, path: pf)
+            try ParamsLimits.check(json, path: pf)
             params = json
             paramsBytes = bytes
         }
         let labels = try Self.parseLabels(request.labels)
-        for d in request.data where d.isEmpty || d.utf8.count > 1024 || d.contains("\n") {
-            throw MregError.invalid("--data \(ModelName.show(d)): give a non-empty single-line identifier")
-        }
-        if let rev = request.codeRevision, rev.isEmpty || rev.utf8.count > 256 || rev.contains("\n") {
-            throw MregError.invalid("--code-revision \(ModelName.show(rev)): give a non-empty single-line revision")
-        }
-        if request.message.utf8.count > 64 << 10 { throw MregError.invalid("--message is longer than 64 KiB") }
+        try Self.checkLineage(request)
+        try TextRules.checkOneLine(request.message, what: "--message", limit: TextRules.messageLimit)
         let files = try ArtifactWalker.collect(request.paths, registryRoot: root)
         if files.isEmpty { throw MregError.invalid("nothing to register: the paths given hold no files") }
 
@@ -105,7 +101,7 @@ extension Registry {
             var state = head?.state ?? ModelState()
             let n = state.versions + 1
             let record = VersionRecord(
-                model: request.model, version: n, created: Clock.nowISO(), author: Sys.userName(),
+                model: request.model, version: n, created: Clock.nowISO(), author: TextRules.fromEnvironment(Sys.userName()),
                 message: request.message, labels: labels, metrics: metrics, params: params, artifacts: artifacts,
                 metricsFile: metricsID, paramsFile: paramsID,
                 lineage: .init(data: request.data, codeRevision: request.codeRevision))
@@ -154,6 +150,9 @@ extension Registry {
     }
 
     static func parseLabels(_ items: [String]) throws -> [String: String] {
+        if items.count > InputLimits.labels {
+            throw MregError.invalid("\(items.count) labels given; the limit is \(InputLimits.labels) per version")
+        }
         var labels: [String: String] = [:]
         for item in items {
             guard let eq = item.firstIndex(of: "=") else { throw MregError.invalid("--label \(ModelName.show(item)): expected key=value") }
@@ -163,13 +162,24 @@ extension Registry {
                   key.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 46 || $0 == 95 || $0 == 45 }) else {
                 throw MregError.invalid("--label \(ModelName.show(item)): the key must be 1-64 characters of A-Z a-z 0-9 . _ -")
             }
-            guard value.utf8.count <= 1024, !value.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else {
-                throw MregError.invalid("--label \(ModelName.show(item)): the value must be one line of at most 1024 bytes")
-            }
+            try TextRules.checkOneLine(value, what: "--label \(key): the value", limit: InputLimits.labelValueBytes)
             if labels[key] != nil { throw MregError.invalid("--label \(key) is given twice") }
             labels[key] = value
         }
         return labels
+    }
+
+    /// `--data` and `--code-revision`: non-empty single lines of plain text.
+    static func checkLineage(_ request: RegisterRequest) throws {
+        if request.data.count > InputLimits.dataItems {
+            throw MregError.invalid("\(request.data.count) --data identifiers given; the limit is \(InputLimits.dataItems) per version")
+        }
+        for d in request.data {
+            try TextRules.checkOneLine(d, what: "--data \(ModelName.show(String(d.prefix(40))))", limit: TextRules.identifierLimit, allowEmpty: false)
+        }
+        if let rev = request.codeRevision {
+            try TextRules.checkOneLine(rev, what: "--code-revision", limit: TextRules.identifierLimit, allowEmpty: false)
+        }
     }
 }
 
@@ -231,10 +241,15 @@ enum ArtifactWalker {
         for name in names.sorted() {
             let full = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             let rel = prefix.isEmpty ? name : prefix + "/" + name
-            guard ArtifactPath.isSafe(rel) else {
-                throw MregError.invalid("\(ModelName.show(full)): the name is not a safe artifact path (control characters or backslash)")
+            if full.utf8.count >= pathLimit || rel.utf8.count >= pathLimit {
+                throw MregError.invalid("\(ModelName.show(String(full.prefix(60))))…: the path is \(full.utf8.count) bytes long, over the system limit of \(pathLimit - 1) (PATH_MAX)")
             }
-            guard let st = Sys.linkStatus(full) else { throw MregError.invalid("\(full): vanished while being listed") }
+            guard ArtifactPath.isSafe(rel) else {
+                let reason = name.utf8.count > 255 ? "the name is longer than 255 bytes"
+                    : "the name is not a safe artifact path (control characters or backslash)"
+                throw MregError.invalid("\(ModelName.show(full)): \(reason)")
+            }
+            guard let st = try entryStatus(full, name: name) else { throw MregError.invalid("\(ModelName.show(full)): vanished while being listed") }
             switch st.st_mode & S_IFMT {
             case S_IFREG:
                 try add(File(source: full, path: rel, size: UInt64(st.st_size), executable: st.st_mode & 0o100 != 0))
@@ -246,6 +261,21 @@ enum ArtifactWalker {
             }
         }
     }
+
+    /// The status of a listed entry, or nil when it is gone; names and paths mreg cannot store
+    /// are refused with their own reason before any system call fails on them.
+    private static func entryStatus(_ full: String, name: String) throws -> FileStatus? {
+        // Names are read as UTF-8, invalid sequences replaced by U+FFFD; the entry is then not
+        // found under the replaced name.
+        let status = Sys.linkStatus(full)
+        if status == nil, name.unicodeScalars.contains("\u{FFFD}") {
+            throw MregError.invalid("\(ModelName.show(full)): the file name is not valid UTF-8; artifact paths must be UTF-8 text (rename it)")
+        }
+        return status
+    }
+
+    /// PATH_MAX on Linux, with its terminating NUL.
+    static let pathLimit = 4096
 
     static func kind(_ mode: mode_t) -> String {
         switch mode & S_IFMT {

@@ -58,7 +58,6 @@ struct Diff: ParsableCommand {
     }
 
     private func text(_ d: VersionDiff) -> String {
-        func f(_ v: Double?) -> String { v.map(Views.metric) ?? "-" }
         func signed(_ v: Double?) -> String { v.map { ($0 > 0 ? "+" : "") + Views.metric($0) } ?? "" }
         func pct(_ v: Double?) -> String {
             guard let v else { return "" }
@@ -66,12 +65,14 @@ struct Diff: ParsableCommand {
             return (p > 0 ? "+" : "") + Views.metric(p) + "%"
         }
         var out: [String] = ["\(d.a.name) vs \(d.b.name)", ""]
-        out.append(Output.table(["METRIC", d.a.name, d.b.name, "DELTA", "REL", ""], d.metrics.map {
-            [$0.name + ($0.lowerIsBetter ? " (lower)" : ""), f($0.a), f($0.b), signed($0.delta), pct($0.relative), $0.change.rawValue]
+        out.append(Output.table(["METRIC", d.a.name, d.b.name, "DELTA", "REL", ""], d.metrics.map { m in
+            // Values that differ are shown with the digits that tell them apart.
+            [m.name + (m.lowerIsBetter ? " (lower)" : "")] + JSON.display(row: [m.a, m.b])
+                + [signed(m.delta), pct(m.relative), m.change.rawValue]
         }))
         out.append("")
-        out.append("eval set: \(d.aRecord.metrics.evalSet?.label ?? "-") vs \(d.bRecord.metrics.evalSet?.label ?? "-")"
-                   + (d.evalSetMismatch.map { "  MISMATCH: \($0)" } ?? ""))
+        out.append(Output.field("eval set: \(d.aRecord.metrics.evalSet?.label ?? "-") vs \(d.bRecord.metrics.evalSet?.label ?? "-")"
+                   + (d.evalSetMismatch.map { "  MISMATCH: \($0)" } ?? "")))
         if !d.params.isEmpty {
             out.append("")
             out.append(Output.table(["PARAM", d.a.name, d.b.name, ""], d.params.map { [$0.key, $0.a ?? "-", $0.b ?? "-", $0.change.rawValue] }))

@@ -39,8 +39,8 @@ struct Fetch: ParsableCommand {
             if let verified { o["verified"] = VerifyOptions.json(verified) }
             Output.json(.object(o))
         } else {
-            Output.line("fetched \(r.version.name) (\(r.files) file\(r.files == 1 ? "" : "s"), \(Output.bytes(r.bytes))) into \(r.out)")
-            if let verified { Output.line(VerifyOptions.line(verified)) }
+            Output.line("fetched \(r.version.name) (\(r.files) file\(r.files == 1 ? "" : "s"), \(Output.bytes(r.bytes))) into \(Output.field(r.out))")
+            if let verified { Output.line(Output.field(VerifyOptions.line(verified))) }
         }
     }
 }

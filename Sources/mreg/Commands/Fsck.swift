@@ -21,8 +21,8 @@ struct Fsck: ParsableCommand {
                 "problems": .array(report.problems.map { .string($0) }), "notes": .array(report.notes.map { .string($0) }),
             ]))
         } else {
-            for p in report.problems { Output.line("error: \(p)") }
-            for n in report.notes { Output.line("note: \(n)") }
+            for p in report.problems { Output.line("error: " + Output.field(p)) }
+            for n in report.notes { Output.line("note: " + Output.field(n)) }
             let summary = "\(report.objects) objects (\(Output.bytes(report.bytes))), \(report.models) models, \(report.versions) versions, \(report.entries) history entries"
             Output.line(report.ok ? "ok: \(summary)" : "\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s") in \(summary)")
         }

@@ -13,7 +13,7 @@ struct GC: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(name: .long, help: ArgumentHelp("Keep unreferenced objects and temporary files younger than this many seconds.", valueName: "seconds"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Keep unreferenced objects and temporary files younger than this many seconds.", valueName: "seconds"))
     var grace: Double = 900
 
     @Flag(name: .long, help: "Say what would be removed, remove nothing.")

@@ -30,7 +30,7 @@ struct Init: ParsableCommand {
         if json {
             Output.json(.object(["registry": .string(r.root)]))
         } else {
-            Output.line("Initialized empty mreg registry in \(r.root)")
+            Output.line("Initialized empty mreg registry in \(Output.field(r.root))")
         }
         if let env = Registry.environmentRegistry(otherThan: r.root) {
             Output.warn("warning: MREG_REGISTRY is set to \(env): commands without --registry will use that registry, not this one; unset it to use \(r.root)")

@@ -10,7 +10,7 @@ struct List: ParsableCommand {
     @Argument(help: ArgumentHelp("A model: list its versions.", valueName: "name"))
     var name: String?
 
-    @Option(name: [.customShort("n"), .customLong("max-count")],
+    @Option(name: [.customShort("n"), .customLong("max-count")], parsing: .unconditional,
             help: ArgumentHelp("With NAME: only the newest N versions (the time of list NAME grows with the versions it shows).", valueName: "n"))
     var maxCount: Int?
 

@@ -14,7 +14,7 @@ struct Log: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Only entries about this stage.", valueName: "stage"))
     var stage: String?
 
-    @Option(name: [.customShort("n"), .customLong("max-count")], help: ArgumentHelp("At most this many entries.", valueName: "n"))
+    @Option(name: [.customShort("n"), .customLong("max-count")], parsing: .unconditional, help: ArgumentHelp("At most this many entries.", valueName: "n"))
     var maxCount: Int?
 
     func run() throws {
@@ -34,9 +34,9 @@ struct Log: ParsableCommand {
             return
         }
         for (id, e) in entries {
-            Output.line("#\(e.seq)  \(e.time)  \(e.user)@\(e.host)  \(id.short)")
-            Output.line("    " + Self.describe(model, e))
-            for s in registry.signatures(of: e) { Output.line("    " + SignatureViews.line(s)) }
+            Output.line(Output.field("#\(e.seq)  \(e.time)  \(e.user)@\(e.host)  \(id.short)"))
+            Output.line("    " + Output.field(Self.describe(model, e)))
+            for s in registry.signatures(of: e) { Output.line("    " + Output.field(SignatureViews.line(s))) }
         }
     }
 

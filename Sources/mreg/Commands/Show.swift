@@ -30,14 +30,14 @@ struct Show: ParsableCommand {
         var lines: [String] = []
         lines.append("version   \(r.name)")
         lines.append("id        \(v.recordID)")
-        lines.append("created   \(r.created) by \(r.author)")
+        lines.append(Output.field("created   \(r.created) by \(r.author)"))
         if !stages.isEmpty { lines.append("champion  \(stages.joined(separator: ", "))") }
-        for (s, sigs) in signed { for sig in sigs { lines.append("signed    \(s): \(SignatureViews.line(sig))") } }
-        if !r.message.isEmpty { lines.append("message   \(r.message)") }
-        if !r.labels.isEmpty { lines.append("labels    " + r.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) }
-        lines.append("eval set  \(r.metrics.evalSet?.label ?? "-")")
-        if !r.lineage.data.isEmpty { lines.append("data      \(r.lineage.data.joined(separator: ", "))") }
-        if let rev = r.lineage.codeRevision { lines.append("code      \(rev)") }
+        for (s, sigs) in signed { for sig in sigs { lines.append("signed    \(s): " + Output.field(SignatureViews.line(sig))) } }
+        if !r.message.isEmpty { lines.append("message   " + Output.field(r.message)) }
+        if !r.labels.isEmpty { lines.append("labels    " + r.labels.sorted { $0.key < $1.key }.map { Output.field("\($0.key)=\($0.value)") }.joined(separator: " ")) }
+        lines.append("eval set  " + Output.field(r.metrics.evalSet?.label ?? "-"))
+        if !r.lineage.data.isEmpty { lines.append("data      " + r.lineage.data.map(Output.field).joined(separator: ", ")) }
+        if let rev = r.lineage.codeRevision { lines.append("code      " + Output.field(rev)) }
         lines.append("")
         lines.append(Output.table(["METRIC", "VALUE", "BETTER"], r.metrics.values.keys.sorted().map {
             [$0, Views.metric(r.metrics.values[$0]!), r.metrics.lowerIsBetter.contains($0) ? "lower" : "higher"]
