@@ -4,7 +4,7 @@ import MregCore
 struct Baseline: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Set a named baseline: metrics every candidate must beat, whatever the champion.",
-        discussion: "Rules refer to it as baseline.NAME (docs/gates.md). Setting it again replaces it, on the record.")
+        discussion: "Rules refer to it as baseline.NAME (docs/gates.md). Setting it again replaces it, on the record. On a model that does not exist yet, this creates it (with no versions).")
 
     @OptionGroup var global: GlobalOptions
 
@@ -14,7 +14,7 @@ struct Baseline: ParsableCommand {
     @Argument(help: ArgumentHelp("The baseline name (model-name rules).", valueName: "baseline"))
     var baseline: String
 
-    @Option(name: .long, help: ArgumentHelp("Metric manifest of the baseline, JSON or YAML.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Metric manifest of the baseline, JSON or YAML (required).", valueName: "file"))
     var metrics: String
 
     func run() throws {

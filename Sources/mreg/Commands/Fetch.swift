@@ -11,7 +11,7 @@ struct Fetch: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("The version to fetch.", valueName: "ref"))
+    @Argument(help: ArgumentHelp("The version to fetch: NAME@N, NAME@STAGE (its champion), NAME@STAGE~K (K champion changes back), NAME (the latest) or sha256:PREFIX.", valueName: "ref"))
     var ref: String
 
     @Option(name: .long, help: ArgumentHelp("The directory to create.", valueName: "dir"))
