@@ -11,7 +11,7 @@ struct Baseline: ParsableCommand {
     @Argument(help: ArgumentHelp("The model.", valueName: "name"))
     var name: String
 
-    @Argument(help: ArgumentHelp("The baseline name (model-name rules).", valueName: "baseline"))
+    @Argument(help: ArgumentHelp("The baseline name: a-z 0-9 . _ -, at most 64 characters.", valueName: "baseline"))
     var baseline: String
 
     @Option(name: .long, help: ArgumentHelp("Metric manifest of the baseline, JSON or YAML (required).", valueName: "file"))

@@ -16,7 +16,7 @@ struct Gates: ParsableCommand {
     @Argument(help: ArgumentHelp("The model.", valueName: "name"))
     var name: String
 
-    @Option(name: .long, help: ArgumentHelp("A YAML gate policy to put in force.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("A YAML gate policy to put in force (docs/gates.md).", valueName: "file"))
     var set: String?
 
     func run() throws {

@@ -5,9 +5,8 @@ struct Resolve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the version a name resolves to and its record id (for scripts).",
         discussion: """
-            Prints `NAME@N sha256:<id>`. Forms: NAME@N, NAME@STAGE (the champion), NAME@STAGE~K (the \
-            champion K champion changes back: every promotion, override and rollback is one step), NAME \
-            (latest), sha256:PREFIX (at least 8 hex digits).
+            Prints `NAME@N sha256:<id>`. In NAME@STAGE~K, every promotion, override and rollback of \
+            the stage is one step back; a sha256:PREFIX needs at least 8 hex digits.
             """)
 
     @OptionGroup var global: GlobalOptions
