@@ -105,7 +105,8 @@ def main():
     if PEERS:
         print(f"# mreg and its peers ({time.strftime('%Y-%m-%d')}, {'quick' if QUICK else 'full size'})\n")
         machine()
-        bench_peers.peers(mreg, WORK, 256 if QUICK else 1024, 1000, populate_binary(mreg))
+        reps = int(os.environ.get("PEER_REPS", "3"))
+        bench_peers.peers(mreg, WORK, 256 if QUICK else 1024, 1000, populate_binary(mreg), reps=reps, meta_reps=reps)
         rm(WORK)
         return
     m = os.path.join(WORK, "m.json")
