@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """mreg benchmarks: one command, own data, figures with ratios to the physical limit.
 
-    python3 scripts/benchmark.py [--quick] [--full] [--scaling] [--keep]
+    python3 scripts/benchmark.py [--quick] [--full] [--scaling] [--peers] [--keep]
 
 Builds a release mreg (static standard library) unless $MREG names a binary, generates its data
 under /tmp/mreg-bench, and prints Markdown tables. Every reference (openssl, sha256sum, cp, gzip)
@@ -10,12 +10,18 @@ is measured in the same run on the same warm files, so ratios hold on a shared, 
 --full: also 10,000 and 100,000 versions for the metadata scaling figures (about 15 more minutes;
 the versions are made by mreg-populate, which registers in one process through the same code).
 --scaling: only the scaling table, at 100, 1,000, 10,000 and 100,000 versions.
+--peers: only the peers table: dvc, git, gto and MLflow beside mreg in the same run, 1 GiB (256 MiB
+with --quick) and 1,000 versions; scripts/bench_peers.py installs them into .venv-bench. The full
+run includes it.
 """
 import json, os, shutil, statistics, subprocess, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_peers
 
 QUICK = "--quick" in sys.argv
 FULL = "--full" in sys.argv
 SCALING = "--scaling" in sys.argv
+PEERS = "--peers" in sys.argv
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = "/tmp/mreg-bench"
 REPS = 3
@@ -81,6 +87,12 @@ def scaling(mreg, counts):
               f"{ms([mreg, 'list', '--registry', path, 'fraud'], reps=3):.0f} | {fsck:.1f} |")
         rm(path)
 
+def machine():
+    cpu = sh("lscpu | grep 'Model name' | sed 's/.*: *//'").strip()
+    mem = sh("free -g | awk '/Mem/ {print $2}'").strip()
+    fs = sh("df -T /tmp | awk 'NR==2 {print $2}'").strip()
+    print(f"machine: {sh('nproc').strip()} cores, {cpu}, {mem} GiB, /tmp on {fs}; files warm in the page cache\n")
+
 def main():
     mreg = mreg_binary()
     rm(WORK)
@@ -90,14 +102,18 @@ def main():
         scaling(mreg, [100, 1000, 10000, 100000])
         rm(WORK)
         return
+    if PEERS:
+        print(f"# mreg and its peers ({time.strftime('%Y-%m-%d')}, {'quick' if QUICK else 'full size'})\n")
+        machine()
+        reps = int(os.environ.get("PEER_REPS", "3"))
+        bench_peers.peers(mreg, WORK, 256 if QUICK else 1024, 1000, populate_binary(mreg), reps=reps, meta_reps=reps)
+        rm(WORK)
+        return
     m = os.path.join(WORK, "m.json")
     open(m, "w").write('{"f1": 0.5, "auc": 0.7}')
     size_mib = 256 if QUICK else 1024
     print(f"# mreg benchmarks ({time.strftime('%Y-%m-%d')}, {'quick' if QUICK else 'full size'})\n")
-    cpu = sh("lscpu | grep 'Model name' | sed 's/.*: *//'").strip()
-    mem = sh("free -g | awk '/Mem/ {print $2}'").strip()
-    fs = sh("df -T /tmp | awk 'NR==2 {print $2}'").strip()
-    print(f"machine: {sh('nproc').strip()} cores, {cpu}, {mem} GiB, /tmp on {fs}; files warm in the page cache\n")
+    machine()
 
     # 1. One large incompressible file.
     big = os.path.join(WORK, "big.bin")
@@ -140,6 +156,9 @@ def main():
     print()
     os.remove(big)
     rm(reg)
+
+    # 1b. The same tasks with the peers (dvc, git, gto, MLflow), in this run.
+    bench_peers.peers(mreg, WORK, size_mib, 200 if QUICK else 1000, populate_binary(mreg))
 
     # 2. Many small files.
     n = 2000 if QUICK else 10000

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-60}
 MREG=${MREG:-}
-if [ -z "$MREG" ]; then swift build -c release >/dev/null; MREG="$(swift build -c release --show-bin-path)/mreg"; fi
+if [ -z "$MREG" ]; then swift build -c release --static-swift-stdlib >/dev/null; MREG="$(swift build -c release --static-swift-stdlib --show-bin-path)/mreg"; fi
 W=$(mktemp -d /tmp/mreg-soak-XXXXXX)
 trap 'chmod -R u+w "$W"; rm -rf "$W"' EXIT
 R="$W/reg"

@@ -10,9 +10,14 @@ struct Mreg: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mreg",
         abstract: "A file-based machine-learning model registry with codified promotion gates.",
+        usage: "mreg [--registry <path>] [--json] <subcommand> [<arguments and options>]",
         discussion: """
             A registry is a directory (default .registry, found by walking up from the working \
             directory; --registry PATH or MREG_REGISTRY overrides).
+
+            Global options, before or after the subcommand (mreg --registry /srv/reg list is mreg list --registry /srv/reg):
+              --registry <path>   The registry directory (see above).
+              --json              Print machine-readable JSON (shapes in docs/cli.md).
 
             Exit codes: 0 success, 1 I/O error or corruption, 2 invalid input, 3 promotion blocked \
             by gates, 4 lost a race to a concurrent update (nothing changed; retry), 6 verification refused (--verify).
@@ -28,7 +33,12 @@ struct Mreg: ParsableCommand {
     static func main() {
         Diagnostics.handler = { Output.warn("warning: " + $0) }
         do {
-            var command = try parseAsRoot()
+            let arguments = Array(CommandLine.arguments.dropFirst())
+            guard let moved = GlobalOptions.movedAfterSubcommand(arguments) else {
+                Output.error("the global options \(arguments.joined(separator: " ")) need a subcommand after them, as in `mreg --json list` (see `mreg help`)")
+                Glibc.exit(2)
+            }
+            var command = try parseAsRoot(moved)
             try Clock.checkOverride()
             try command.run()
         } catch let code as ExitCode {
@@ -64,4 +74,30 @@ struct GlobalOptions: ParsableArguments {
     var json = false
 
     func open() throws -> Registry { try Registry.open(explicit: registry) }
+
+    /// `mreg --registry DIR --json list` means `mreg list --registry DIR --json`: the global
+    /// options given before the subcommand are moved after its name, where the subcommand parses
+    /// them (as `git -C DIR log` reads). Before `help`, `--help` or `--version` they are dropped.
+    /// Nil when nothing but global options is given.
+    static func movedAfterSubcommand(_ args: [String]) -> [String]? {
+        var leading: [String] = []
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            if a == "--json" || a.hasPrefix("--registry=") {
+                leading.append(a)
+                i += 1
+            } else if a == "--registry" {
+                leading += args[i..<min(i + 2, args.count)]
+                i += 2
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty else { return args }
+        guard i < args.count else { return nil }
+        let rest = args[i...]
+        if rest.first == "help" || rest.first!.hasPrefix("-") { return Array(rest) }
+        return [rest.first!] + leading + rest.dropFirst()
+    }
 }

@@ -81,7 +81,7 @@ struct BadInputCorpusTests {
         expectRefused(lab, ["register", "fraud", "art", "--metrics", "nope.json"], mentioning: ["nope.json", "no such file"])
         expectRefused(lab, ["register", "fraud", "art", "--metrics", "art"], mentioning: ["art", "is a directory"])
         expectRefused(lab, ["register", "fraud", "missing-dir", "--metrics", "m.json"], mentioning: ["missing-dir", "no such file or directory"])
-        expectRefused(lab, ["register", "fraud", "--metrics", "m.json"], mentioning: ["at least one file"])
+        expectRefused(lab, ["register", "fraud", "--metrics", "m.json"], mentioning: ["Missing expected argument", "<path>"])
         if getuid() != 0 {
             lab.t.write("secret.json", #"{"f1": 0.5}"#)
             chmod(lab.t.join("secret.json"), 0)

@@ -97,7 +97,7 @@ extension Registry {
     }
 
     /// Nested parameters flattened with dots, values as canonical JSON text.
-    static func flatten(_ json: JSON, prefix: String = "") -> [String: String] {
+    public static func flatten(_ json: JSON, prefix: String = "") -> [String: String] {
         guard case .object(let o) = json else { return prefix.isEmpty ? [:] : [prefix: String(decoding: json.canonicalBytes, as: UTF8.self)] }
         var out: [String: String] = [:]
         for (k, v) in o {

@@ -15,16 +15,20 @@ extension Registry {
     /// For a model directory without `HEAD`: a description of the damage when `HEAD` was lost,
     /// nil when the directory is what a first register that never committed leaves.
     ///
-    /// A first register writes a durable `CREATING` marker before it indexes anything and removes
-    /// it only once `HEAD` is durable. So a headless directory with the marker, or with no indexed
-    /// version, is a leftover; one that indexes versions without the marker lost its `HEAD`: its
-    /// history is unreachable, and gc must not collect it as garbage.
+    /// A model's first write (a register, or a policy or baseline set before any version) makes a
+    /// durable `CREATING` marker, then `versions/`, and removes the marker only once `HEAD` is
+    /// durable. So a headless directory with the marker, or without `versions/`, is a leftover; one
+    /// with `versions/` (empty when the model has a history but no versions yet) and without the
+    /// marker lost its `HEAD`: its history is unreachable, and gc must not collect it as garbage.
     func lostHistory(_ m: ModelName) -> String? {
-        let indexed = ((try? Sys.listDirectory(modelDir(m) + "/versions")) ?? []).filter { Int($0) != nil }.count
-        guard indexed > 0, Sys.linkStatus(creatingMarkerPath(m)) == nil else { return nil }
-        return "\(modelDir(m)): HEAD is missing but \(indexed) version\(indexed == 1 ? " is" : "s are") indexed: "
+        guard let listed = try? Sys.listDirectory(modelDir(m) + "/versions"),
+              Sys.linkStatus(creatingMarkerPath(m)) == nil else { return nil }
+        let indexed = listed.filter { Int($0) != nil }.count
+        let what = indexed == 0 ? "the model has a history (its versions directory is there, with no version yet)"
+            : "\(indexed) version\(indexed == 1 ? " is" : "s are") indexed"
+        return "\(modelDir(m)): HEAD is missing but \(what): "
             + "HEAD was lost; write the id of the model's newest history entry into it (`mreg fsck` names it when it finds one; see docs/operations.md), "
-            + "or remove the directory if the model never had a committed version"
+            + "or remove the directory if the model never had a committed history"
     }
 
     /// Removes objects that no history reaches, and temporary files older than `grace` seconds.

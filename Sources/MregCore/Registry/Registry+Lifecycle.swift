@@ -52,13 +52,15 @@ extension Registry {
         let bytes = try readUserFile(path, what: "policy")
         guard let text = String(validating: bytes, as: UTF8.self) else { throw MregError.invalid("policy \(path): not UTF-8 text") }
         let policy = try GatePolicy.parse(text, source: "policy \(path)")
-        let (_, head) = try headEntry(m)
-        try checkBaselines(policy, m, head.state, source: path)
+        // A model with no history yet comes into being here (its first write, as safe as a first
+        // register): a policy may be written down before any candidate exists.
+        let headState = try head(m).map { try entry($0).state } ?? ModelState()
+        try checkBaselines(policy, m, headState, source: path)
         let newID = ObjectID.of(bytes)
-        if head.state.policy == newID { return nil }
+        if headState.policy == newID { return nil }
         let id = try store.put(bytes)
         let (entryID, _) = try append(m) { _, current in
-            var state = current!.state
+            var state = current?.state ?? ModelState()
             try checkBaselines(policy, m, state, source: path)
             let previous = state.policy
             state.policy = id
@@ -97,10 +99,10 @@ extension Registry {
         try ModelName.validate(name, what: "baseline name")
         let bytes = try readUserFile(metricsFile, what: "metrics file")
         let metrics = try MetricManifest.parse(bytes, path: metricsFile)
-        _ = try headEntry(m)
+        // Like setPolicy, this may be the model's first write.
         let id = try store.put(metrics.json.canonicalBytes)
         let (entryID, _) = try append(m) { _, current in
-            var state = current!.state
+            var state = current?.state ?? ModelState()
             let previous = state.baselines[name]
             state.baselines[name] = id
             return (.baseline, ["baseline": .string(name), "baseline_object": .string(id.description),
@@ -202,8 +204,8 @@ extension Registry {
 
     // MARK: - Rollback
 
-    /// Puts back the previous champion of a stage (`NAME@STAGE~1`), or `to`, which must have been
-    /// champion of that stage before. A new history entry; the history is never rewound.
+    /// Puts back the champion that the current one replaced when it was promoted (see
+    /// `rollbackTarget`), or `to`, which must have been champion of that stage before. A new history entry; the history is never rewound.
     public func rollback(_ m: ModelName, stage: StageName, to: VersionRef?, reason: String, signer: Signer? = nil) throws -> RollbackResult {
         guard !reason.trimmingCharacters(in: " \t\n").isEmpty else {
             throw MregError.invalid("rollback needs --reason: say why, for the record")
@@ -224,11 +226,10 @@ extension Registry {
             }
             target = Champion(version: v.version, record: v.recordID)
         } else {
-            let lineage = try championLineage(m, stage, depth: 2)
-            guard lineage.count >= 2 else {
+            guard let previous = try rollbackTarget(m, stage) else {
                 throw MregError.invalid("\(m)@\(stage) (\(m)@\(current.version)) has no earlier champion to roll back to")
             }
-            target = lineage[1]
+            target = previous
         }
         let targetVersion = ResolvedVersion(model: m, version: target.version, recordID: target.record)
         let verifiedTarget = try record(target.record)

@@ -64,7 +64,10 @@ extension Registry {
             return try checked(ResolvedVersion(model: m, version: n, recordID: try recordID(m, n, state: head.state)))
         case .champion(let m, let s, let back):
             let lineage = try championLineage(m, s, depth: back + 1)
-            guard !lineage.isEmpty else { throw MregError.invalid("\(m)@\(s): stage \(s) has no champion") }
+            guard !lineage.isEmpty else {
+                if try headEntry(m).entry.state.versions == 0 { throw MregError.invalid("\(m)@\(s): model \(m) has no versions yet") }
+                throw MregError.invalid("\(m)@\(s): stage \(s) has no champion")
+            }
             guard back < lineage.count else {
                 throw MregError.invalid("\(ref): \(s) has only \(lineage.count - 1) earlier champion\(lineage.count == 2 ? "" : "s") in its lineage")
             }
@@ -89,29 +92,52 @@ extension Registry {
         }
     }
 
-    /// The current champion of a stage and the ones below it: `[current, ~1, ~2, …]`, at most `depth`.
+    /// The current champion of a stage and the ones before it: `[current, ~1, ~2, …]`, at most `depth`.
     ///
-    /// `~1` is the champion the current one replaced when it was promoted. A rollback restores `~1`,
-    /// so rolling back twice goes two promotions back instead of toggling between two versions.
+    /// `~K` counts champion changes of the stage, newest first: every promotion, override and
+    /// rollback is one step. `~1` is the champion the newest change replaced, so after a rollback
+    /// from fraud@2 to fraud@1, `~1` is fraud@2. The walk follows `prior_changes` and reads each
+    /// change's `replaced`; it ends at the stage's first champion.
     public func championLineage(_ m: ModelName, _ s: StageName, depth: Int = .max) throws -> [Champion] {
         let (headID, head) = try headEntry(m)
         guard let current = head.state.champions[s.value] else { return [] }
         var lineage = [current]
-        guard depth > 1 else { return lineage }
-        var want = current.version
         var next: ObjectID? = (head.event.changesChampion && head.stage == s.value) ? headID : head.state.priorChanges[s.value]
         while let id = next, lineage.count < depth {
-            let e = try entry(id)
-            guard e.stage == s.value else { throw MregError.corrupt("history entry \(id) is linked as a change of \(s) but changes \(e.stage ?? "nothing")") }
-            if e.event != .rolledBack, e.version == want {
-                guard let replacedVersion = e.details["replaced"]?["version"]?.int,
-                      let r = e.details["replaced"]?["record"]?.string, let rid = ObjectID(r) else { break }
-                lineage.append(Champion(version: replacedVersion, record: rid))
-                want = replacedVersion
+            let e = try stageChange(id, s)
+            guard e.version == lineage.last!.version else {
+                throw MregError.corrupt("history entry \(id) is linked as the change that made \(m)@\(lineage.last!.version) champion of \(s) but names \(m)@\(e.version.map(String.init) ?? "?")")
             }
+            // No `replaced`: this change made the stage's first champion.
+            guard let replaced = Champion(json: e.details["replaced"]) else { break }
+            lineage.append(replaced)
             next = e.state.priorChanges[s.value]
         }
         return lineage
+    }
+
+    /// What `rollback` without `--to` restores: the champion that the current one replaced when it
+    /// was promoted (or overridden in), skipping rollbacks, so `rollback; rollback` goes two
+    /// promotions back instead of toggling between two versions. Nil when there is none.
+    public func rollbackTarget(_ m: ModelName, _ s: StageName) throws -> Champion? {
+        let (headID, head) = try headEntry(m)
+        guard let current = head.state.champions[s.value] else { return nil }
+        var next: ObjectID? = (head.event.changesChampion && head.stage == s.value) ? headID : head.state.priorChanges[s.value]
+        while let id = next {
+            let e = try stageChange(id, s)
+            if e.event != .rolledBack, e.version == current.version { return Champion(json: e.details["replaced"]) }
+            next = e.state.priorChanges[s.value]
+        }
+        return nil
+    }
+
+    /// The history entry `id`, which `prior_changes` links as a champion change of `s`.
+    private func stageChange(_ id: ObjectID, _ s: StageName) throws -> HistoryEntry {
+        let e = try entry(id)
+        guard e.stage == s.value, e.event.changesChampion else {
+            throw MregError.corrupt("history entry \(id) is linked as a change of \(s) but is a \(e.event.rawValue) entry\(e.stage.map { " of \($0)" } ?? "")")
+        }
+        return e
     }
 
     /// Every champion change of a stage, newest first: (entry id, entry).

@@ -184,6 +184,7 @@ public final class Registry: @unchecked Sendable {
     /// The record id of `NAME@n`, checked against the model's state.
     func recordID(_ m: ModelName, _ n: Int, state: ModelState) throws -> ObjectID {
         guard n >= 1, n <= state.versions else {
+            if state.versions == 0 { throw MregError.invalid("unknown version \(m)@\(n): \(m) has no versions yet") }
             throw MregError.invalid("unknown version \(m)@\(n): \(m) has \(state.versions) version\(state.versions == 1 ? "" : "s")")
         }
         guard let id = try readRef(versionIndexPath(m, n)) else {
@@ -221,6 +222,10 @@ public final class Registry: @unchecked Sendable {
             let marker = creatingMarkerPath(m)
             Sys.close(try Sys.open(marker, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0o644))
             try Sys.fsyncDirectory(modelDir(m))
+            // Then `versions/`, durable before the commit: once the marker is gone it shows that
+            // the model has a history, even one without versions yet (a policy set first), so a
+            // lost HEAD is found and not mistaken for a leftover (see lostHistory).
+            if try Sys.ensureDirectory(modelDir(m) + "/versions") { try Sys.fsyncDirectory(modelDir(m)) }
         }
         let current = try headID.map { try entry($0) }
         do {

@@ -8,10 +8,10 @@ struct Check: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("The candidate version.", valueName: "ref"))
+    @Argument(help: ArgumentHelp("The candidate version: NAME@N, NAME@STAGE (its champion), NAME@STAGE~K (K champion changes back), NAME (the latest) or sha256:PREFIX.", valueName: "ref"))
     var ref: String
 
-    @Option(name: .long, help: ArgumentHelp("The stage (default production).", valueName: "stage"))
+    @Option(name: .long, help: ArgumentHelp("The stage to check against.", valueName: "stage"))
     var stage: String = "production"
 
     func run() throws {

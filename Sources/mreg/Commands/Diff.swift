@@ -7,12 +7,17 @@ struct Diff: ParsableCommand {
         discussion: """
             Deltas are FIRST - SECOND, marked better/worse by each metric's direction. SECOND defaults \
             to the production champion; when SECOND names a champion (NAME@STAGE) the gate verdict for \
-            promoting FIRST there is shown too. --fail-on-regression exits 3 if any shared metric got worse.
+            promoting FIRST there is shown too. Params and files that are the same in both are counted, \
+            not listed. --fail-on-regression exits 3 if any shared metric got worse.
+
+            NAME@STAGE~K is the champion K changes back (every promotion, override and rollback is one \
+            step): after a rollback, `mreg diff fraud@production~1 fraud@production` compares the \
+            version rolled back from with the one restored.
             """)
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("The first version (the candidate).", valueName: "ref"))
+    @Argument(help: ArgumentHelp("The first version (the candidate): NAME@N, NAME@STAGE (its champion), NAME@STAGE~K (K champion changes back), NAME (the latest) or sha256:PREFIX.", valueName: "ref"))
     var first: String
 
     @Argument(help: ArgumentHelp("The second version (default: NAME@production).", valueName: "ref"))
@@ -33,6 +38,16 @@ struct Diff: ParsableCommand {
         if failOnRegression && d.regressed { throw ExitCode(3) }
     }
 
+    /// Files in both versions with the same content and mode: left out of the file table.
+    private func unchangedFiles(_ d: VersionDiff) -> Int {
+        Set(d.aRecord.artifacts.map(\.path)).union(d.bRecord.artifacts.map(\.path)).count - d.artifacts.count
+    }
+
+    /// Params (flattened) with the same value in both versions: left out of the param table.
+    private func unchangedParams(_ d: VersionDiff) -> Int {
+        Set(Registry.flatten(d.aRecord.params).keys).union(Registry.flatten(d.bRecord.params).keys).count - d.params.count
+    }
+
     private func num(_ v: Double?) -> JSON { v.map { .number($0) } ?? .null }
 
     private func json(_ d: VersionDiff) -> JSON {
@@ -48,6 +63,7 @@ struct Diff: ParsableCommand {
                                   "b": d.bRecord.metrics.evalSet.map { .string($0.label) } ?? .null,
                                   "mismatch": d.evalSetMismatch.map { .string($0) } ?? .null]),
             "regressed": .bool(d.regressed),
+            "unchanged_files": .number(Double(unchangedFiles(d))), "unchanged_params": .number(Double(unchangedParams(d))),
             "gates": d.gates.map { GateViews.json($0, outcome: $0.report.passed ? "would_pass" : "would_block", entry: nil) } ?? .null,
         ])
     }
@@ -73,15 +89,22 @@ struct Diff: ParsableCommand {
         out.append("")
         out.append(Output.field("eval set: \(d.aRecord.metrics.evalSet?.label ?? "-") vs \(d.bRecord.metrics.evalSet?.label ?? "-")"
                    + (d.evalSetMismatch.map { "  MISMATCH: \($0)" } ?? "")))
+        let sameParams = unchangedParams(d)
         if !d.params.isEmpty {
             out.append("")
             out.append(Output.table(["PARAM", d.a.name, d.b.name, ""], d.params.map { [$0.key, $0.a ?? "-", $0.b ?? "-", $0.change.rawValue] }))
+            if sameParams > 0 { out.append("(\(sameParams) unchanged param\(sameParams == 1 ? "" : "s") not shown)") }
+        } else if sameParams > 0 {
+            out.append("")
+            out.append("params: identical (\(sameParams))")
         }
         out.append("")
+        let sameFiles = unchangedFiles(d)
         if d.artifacts.isEmpty {
-            out.append("artifacts: identical")
+            out.append("artifacts: identical (\(sameFiles) file\(sameFiles == 1 ? "" : "s"))")
         } else {
             out.append(Output.table(["FILE", "SIZE " + d.a.name, "SIZE " + d.b.name, ""], d.artifacts.map { [$0.key, $0.a ?? "-", $0.b ?? "-", $0.change.rawValue] }))
+            if sameFiles > 0 { out.append("(\(sameFiles) unchanged file\(sameFiles == 1 ? "" : "s") not shown)") }
         }
         if let g = d.gates {
             out.append("")

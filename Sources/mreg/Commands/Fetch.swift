@@ -5,16 +5,16 @@ struct Fetch: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a version's artifacts into a directory, verified and atomically.",
         discussion: """
-            The tree is built beside --out and renamed into place once every file's hash is verified, \
-            so DIR appears complete or not at all. DIR must not exist or be empty, unless --force.
+            The tree is built beside --out DIR and renamed into place once every file's hash is \
+            verified, so DIR appears complete or not at all. DIR must not exist or be empty, unless --force.
             """)
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("The version to fetch.", valueName: "ref"))
+    @Argument(help: ArgumentHelp("The version to fetch: NAME@N, NAME@STAGE (its champion), NAME@STAGE~K (K champion changes back), NAME (the latest) or sha256:PREFIX.", valueName: "ref"))
     var ref: String
 
-    @Option(name: .long, help: ArgumentHelp("The directory to create.", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The directory to create (required).", valueName: "dir"))
     var out: String
 
     @Flag(name: .long, help: "Replace the contents of a non-empty --out (atomically).")

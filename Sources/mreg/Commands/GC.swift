@@ -13,18 +13,19 @@ struct GC: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Keep unreferenced objects and temporary files younger than this many seconds.", valueName: "seconds"))
-    var grace: Double = 900
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Keep unreferenced objects and temporary files younger than this many seconds (default: 900, 15 minutes).", valueName: "seconds"))
+    var grace: Double?
 
     @Flag(name: .long, help: "Say what would be removed, remove nothing.")
     var dryRun = false
 
     func validate() throws {
+        guard let grace else { return }
         guard grace >= 0, grace.isFinite else { throw ValidationError("--grace must be a number of seconds, 0 or more") }
     }
 
     func run() throws {
-        let r = try global.open().gc(grace: grace, dryRun: dryRun)
+        let r = try global.open().gc(grace: grace ?? 900, dryRun: dryRun)
         if global.json {
             Output.json(.object([
                 "removed_objects": .number(Double(r.removedObjects)), "removed_bytes": .number(Double(r.removedBytes)),

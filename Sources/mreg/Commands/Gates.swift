@@ -6,7 +6,9 @@ struct Gates: ParsableCommand {
         abstract: "Show or set the gate policy of a model.",
         discussion: """
             Without --set, prints the policy in force (or says that the default policy applies). \
-            With --set FILE, validates the YAML policy (docs/gates.md) and records it in the history.
+            With --set FILE, validates the YAML policy (docs/gates.md) and records it in the history; \
+            on a model that does not exist yet, this creates it, so the criteria can be written down \
+            before the first candidate.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -14,7 +16,7 @@ struct Gates: ParsableCommand {
     @Argument(help: ArgumentHelp("The model.", valueName: "name"))
     var name: String
 
-    @Option(name: .long, help: ArgumentHelp("A YAML gate policy to put in force.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("A YAML gate policy to put in force (docs/gates.md).", valueName: "file"))
     var set: String?
 
     func run() throws {

@@ -36,9 +36,11 @@ struct List: ParsableCommand {
                 "model": .string(m.value), "versions": .number(Double(s.versions)),
                 "latest": s.versions > 0 ? .string("\(m)@\(s.versions)") : .null,
                 "champions": Views.champions(m, s),
+                "policy": s.policy.map { .string($0.description) } ?? .null,
+                "baselines": .array(s.baselines.keys.sorted().map { .string($0) }),
             ]))
             let champs = s.champions.sorted { $0.key < $1.key }.map { "\($0.key)=@\($0.value.version)" }.joined(separator: " ")
-            rows.append([m.value, String(s.versions), s.versions > 0 ? "\(m)@\(s.versions)" : "-", champs.isEmpty ? "-" : champs])
+            rows.append([m.value, String(s.versions), s.versions > 0 ? "\(m)@\(s.versions)" : Self.noVersions(s), champs.isEmpty ? "-" : champs])
         }
         if global.json {
             Output.json(.object(["models": .array(items)]))
@@ -49,9 +51,21 @@ struct List: ParsableCommand {
         }
     }
 
+    /// A model made by `gates --set` or `baseline` before its first register.
+    static func noVersions(_ s: ModelState) -> String {
+        var has: [String] = []
+        if s.policy != nil { has.append("a gate policy") }
+        if !s.baselines.isEmpty { has.append("baseline" + (s.baselines.count == 1 ? " " : "s ") + s.baselines.keys.sorted().joined(separator: ", ")) }
+        return "no versions yet" + (has.isEmpty ? "" : " (has " + has.joined(separator: " and ") + ")")
+    }
+
     private func listVersions(_ registry: Registry, _ m: ModelName) throws {
         let (_, head) = try registry.headEntry(m)
         let s = head.state
+        if s.versions == 0 && !global.json {
+            Output.line("\(m): \(Self.noVersions(s)); register one with `mreg register \(m) PATH... --metrics FILE`")
+            return
+        }
         var rows: [[String]] = []
         var items: [JSON] = []
         for (v, r) in try registry.versions(m, state: s, limit: maxCount ?? .max) {

@@ -4,7 +4,12 @@ import MregCore
 struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the history of a model, newest first.",
-        discussion: "Registered, policy changed, baseline set, promoted, blocked, overridden and rolled back, with who and when.")
+        discussion: """
+            Registered, policy changed, baseline set, promoted, blocked, overridden and rolled back, with \
+            who and when. With --stage, the promoted, overridden and rolled back entries are the champion \
+            changes that NAME@STAGE~K counts: ~1 is the champion the newest one replaced, ~2 the one \
+            before that (blocked entries do not count).
+            """)
 
     @OptionGroup var global: GlobalOptions
 

@@ -13,10 +13,10 @@ struct Promote: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("The candidate version.", valueName: "ref"))
+    @Argument(help: ArgumentHelp("The candidate version: NAME@N, NAME@STAGE (its champion), NAME@STAGE~K (K champion changes back), NAME (the latest) or sha256:PREFIX.", valueName: "ref"))
     var ref: String
 
-    @Option(name: .long, help: ArgumentHelp("The stage (default production).", valueName: "stage"))
+    @Option(name: .long, help: ArgumentHelp("The stage to promote into.", valueName: "stage"))
     var stage: String = "production"
 
     @Option(name: .long, help: ArgumentHelp("Promote despite failed gates, for this reason (on the record).", valueName: "reason"))

@@ -7,6 +7,7 @@ struct Register: ParsableCommand {
         discussion: """
             A file is stored under its base name; a directory contributes its contents, with paths \
             relative to it. Executable bits are kept; symbolic links, devices and FIFOs are refused. \
+            The model is created by its first register (or by a policy or baseline set before it). \
             Prints NAME@N and the id of the version record.
             """)
 
@@ -15,25 +16,25 @@ struct Register: ParsableCommand {
     @Argument(help: ArgumentHelp("The model name: a-z 0-9 . _ -, at most 64 characters.", valueName: "name"))
     var name: String
 
-    @Argument(help: ArgumentHelp("Files and directories to store.", valueName: "path"))
-    var paths: [String] = []
+    @Argument(help: ArgumentHelp("Files and directories to store (at least one).", valueName: "path"))
+    var paths: [String]
 
-    @Option(name: .long, help: ArgumentHelp("Metric manifest, JSON or YAML (docs/format.md).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Metric manifest, JSON or YAML (required; docs/format.md).", valueName: "file"))
     var metrics: String
 
-    @Option(name: .long, help: ArgumentHelp("Parameters, a JSON or YAML object.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Parameters, a JSON or YAML object (at most 64 levels deep, finite numbers).", valueName: "file"))
     var params: String?
 
-    @Option(name: [.short, .long], help: "A message for the record.")
+    @Option(name: [.short, .long], help: ArgumentHelp("A message for the record (at most 64 KiB).", valueName: "message"))
     var message: String = ""
 
-    @Option(name: .long, help: ArgumentHelp("A label key=value (repeatable).", valueName: "key=value"))
+    @Option(name: .long, help: ArgumentHelp("A label (repeatable): key of 1-64 characters A-Z a-z 0-9 . _ -, value one line of at most 1,024 bytes.", valueName: "key=value"))
     var label: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Lineage: an identifier of the training data (repeatable).", valueName: "id"))
+    @Option(name: .long, help: ArgumentHelp("Lineage: an identifier of the training data, one line of at most 1,024 bytes (repeatable).", valueName: "id"))
     var data: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Lineage: the revision of the training code.", valueName: "rev"))
+    @Option(name: .long, help: ArgumentHelp("Lineage: the revision of the training code, one line of at most 256 bytes.", valueName: "rev"))
     var codeRevision: String?
 
     func run() throws {

@@ -4,11 +4,14 @@ import MregCore
 struct Resolve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the version a name resolves to and its record id (for scripts).",
-        discussion: "Prints `NAME@N sha256:<id>`. Forms: NAME@N, NAME@STAGE, NAME@STAGE~K, NAME (latest), sha256:PREFIX.")
+        discussion: """
+            Prints `NAME@N sha256:<id>`. In NAME@STAGE~K, every promotion, override and rollback of \
+            the stage is one step back; a sha256:PREFIX needs at least 8 hex digits.
+            """)
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("The version to resolve.", valueName: "ref"))
+    @Argument(help: ArgumentHelp("The version to resolve: NAME@N, NAME@STAGE (its champion), NAME@STAGE~K (K champion changes back), NAME (the latest) or sha256:PREFIX.", valueName: "ref"))
     var ref: String
 
     @OptionGroup var verification: VerifyOptions

@@ -5,9 +5,10 @@ struct Rollback: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Put the previous (or a named earlier) champion of a stage back, on the record.",
         discussion: """
-            Without --to, restores NAME@STAGE~1: the champion the current one replaced when it was \
-            promoted, so rolling back twice goes two promotions back. --to REF restores a version that \
-            was champion of the stage before. Gates are not evaluated; the reason is recorded.
+            Without --to, restores the champion the current one replaced when it was promoted, so \
+            rolling back twice goes two promotions back (right after a rollback, NAME@STAGE~1 is the \
+            version rolled back from, since ~K counts every champion change). --to REF restores a \
+            version that was champion of the stage before. Gates are not evaluated; the reason is recorded.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -15,7 +16,7 @@ struct Rollback: ParsableCommand {
     @Argument(help: ArgumentHelp("The model.", valueName: "name"))
     var name: String
 
-    @Option(name: .long, help: ArgumentHelp("The stage (default production).", valueName: "stage"))
+    @Option(name: .long, help: ArgumentHelp("The stage to roll back.", valueName: "stage"))
     var stage: String = "production"
 
     @Option(name: .long, help: ArgumentHelp("An earlier champion of the stage to restore.", valueName: "ref"))

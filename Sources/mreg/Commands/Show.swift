@@ -7,7 +7,7 @@ struct Show: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("The version to show.", valueName: "ref"))
+    @Argument(help: ArgumentHelp("The version to show: NAME@N, NAME@STAGE (its champion), NAME@STAGE~K (K champion changes back), NAME (the latest) or sha256:PREFIX.", valueName: "ref"))
     var ref: String
 
     func run() throws {
@@ -42,9 +42,11 @@ struct Show: ParsableCommand {
         lines.append(Output.table(["METRIC", "VALUE", "BETTER"], r.metrics.values.keys.sorted().map {
             [$0, Views.metric(r.metrics.values[$0]!), r.metrics.lowerIsBetter.contains($0) ? "lower" : "higher"]
         }))
-        if let params = r.params.object, !params.isEmpty {
+        // Nested keys flattened with dots, as `diff` shows them.
+        let params = Registry.flatten(r.params)
+        if !params.isEmpty {
             lines.append("")
-            lines.append(Output.table(["PARAM", "VALUE"], params.keys.sorted().map { [$0, params[$0]!.canonicalText] }))
+            lines.append(Output.table(["PARAM", "VALUE"], params.keys.sorted().map { [$0, params[$0]!] }))
         }
         lines.append("")
         lines.append(Output.table(["FILE", "SIZE", "MODE", "OBJECT"], r.artifacts.map {
