@@ -135,6 +135,7 @@ extension Registry {
                     for a in r.artifacts { _ = need(a.object, "\(m)@\(n) artifact \(a.path)") }
                     _ = need(r.metricsFile, "\(m)@\(n) metrics file")
                     if let p = r.paramsFile { _ = need(p, "\(m)@\(n) params file") }
+                    if let e = r.evaluation { _ = need(e.predictions, "\(m)@\(n) predictions") }
                 } catch let e as MregError {
                     report.problems.append(e.message)
                 }

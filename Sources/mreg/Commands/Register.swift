@@ -8,6 +8,11 @@ struct Register: ParsableCommand {
             A file is stored under its base name; a directory contributes its contents, with paths \
             relative to it. Executable bits are kept; symbolic links, devices and FIFOs are refused. \
             Prints NAME@N and the id of the version record.
+
+            With --predictions FILE (CSV or JSON Lines with the columns id, label and score or prediction) \
+            mreg computes the metrics itself, with 95% bootstrap intervals, and stores the file with the \
+            version; --metrics is then optional (its metrics are kept as reported; a name both reported \
+            and computed is an error). Columns, metrics and options: docs/evaluation.md.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -18,8 +23,8 @@ struct Register: ParsableCommand {
     @Argument(help: ArgumentHelp("Files and directories to store.", valueName: "path"))
     var paths: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Metric manifest, JSON or YAML (docs/format.md).", valueName: "file"))
-    var metrics: String
+    @Option(name: .long, help: ArgumentHelp("Metric manifest, JSON or YAML (docs/format.md); optional with --predictions.", valueName: "file"))
+    var metrics: String?
 
     @Option(name: .long, help: ArgumentHelp("Parameters, a JSON or YAML object.", valueName: "file"))
     var params: String?
@@ -36,12 +41,16 @@ struct Register: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Lineage: the revision of the training code.", valueName: "rev"))
     var codeRevision: String?
 
+    @OptionGroup(title: "Metrics computed from predictions") var evaluation: EvaluationOptions
+
     func run() throws {
         let model = try ModelName(name)
+        let predictions = try evaluation.request()
+        if metrics == nil && predictions == nil { throw ValidationError("give --metrics FILE or --predictions FILE") }
         let registry = try global.open()
         let result = try registry.register(
             RegisterRequest(model: model, paths: paths, metricsFile: metrics, paramsFile: params, message: message,
-                            labels: label, data: data, codeRevision: codeRevision),
+                            labels: label, data: data, codeRevision: codeRevision, predictions: predictions),
             progress: TerminalProgress.make(json: global.json))
         let r = result.record
         if global.json {
