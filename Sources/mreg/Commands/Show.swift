@@ -22,6 +22,7 @@ struct Show: ParsableCommand {
             o["id"] = .string(v.recordID.description)
             o["name"] = .string(r.name)
             o["champion_of"] = .array(stages.map { .string($0) })
+            o.merge(EvaluationViews.showJSON(r)) { a, _ in a }
             Output.json(.object(o))
             return
         }
@@ -35,10 +36,16 @@ struct Show: ParsableCommand {
         lines.append("eval set  \(r.metrics.evalSet?.label ?? "-")")
         if !r.lineage.data.isEmpty { lines.append("data      \(r.lineage.data.joined(separator: ", "))") }
         if let rev = r.lineage.codeRevision { lines.append("code      \(rev)") }
-        lines.append("")
-        lines.append(Output.table(["METRIC", "VALUE", "BETTER"], r.metrics.values.keys.sorted().map {
-            [$0, Views.metric(r.metrics.values[$0]!), r.metrics.lowerIsBetter.contains($0) ? "lower" : "higher"]
-        }))
+        if let e = r.evaluation {
+            lines += EvaluationViews.summary(e, r)
+            lines.append("")
+            lines.append(EvaluationViews.metricTable(r))
+        } else {
+            lines.append("")
+            lines.append(Output.table(["METRIC", "VALUE", "BETTER"], r.metrics.values.keys.sorted().map {
+                [$0, Views.metric(r.metrics.values[$0]!), r.metrics.lowerIsBetter.contains($0) ? "lower" : "higher"]
+            }))
+        }
         if let params = r.params.object, !params.isEmpty {
             lines.append("")
             lines.append(Output.table(["PARAM", "VALUE"], params.keys.sorted().map { [$0, params[$0]!.canonicalText] }))
