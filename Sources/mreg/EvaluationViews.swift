@@ -2,8 +2,10 @@ import MregCore
 
 /// How `show` and `diff` print a version's computed evaluation (docs/cli.md, "show", "diff").
 enum EvaluationViews {
+    /// "[0.6716, 0.7149]": 4 significant digits, enough to read an interval (JSON keeps every digit).
     static func interval(_ i: Evaluation.Interval?) -> String {
-        i.map { "[\(Views.metric($0.low)), \(Views.metric($0.high))]" } ?? "-"
+        func short(_ v: Double) -> String { Views.metric(Double(String(format: "%.4g", v)) ?? v) }
+        return i.map { "[\(short($0.low)), \(short($0.high))]" } ?? "-"
     }
 
     static func intervalJSON(_ i: Evaluation.Interval?) -> JSON {
