@@ -179,3 +179,17 @@ struct PredictionsTests {
         }
     }
 }
+
+extension PredictionsTests {
+    @Test("a slice value that cannot be part of a metric name is refused before anything is computed")
+    func sliceValueWithSpace() {
+        let lab = Lab()
+        lab.t.write("art/w.bin", "weights")
+        lab.t.write("p.csv", "id,label,score,city\na,0,0.2,Paris\nb,1,0.9,New York\n")
+        let before = lab.snapshot()
+        let r = lab.run(["register", "fraud", "art", "--predictions", "p.csv", "--slice-by", "city"])
+        #expect(r.status == 2, "\(r)")
+        #expect(r.stderr.contains("--slice-by city: the value \"New York\" cannot be part of a metric name"), "\(r)")
+        #expect(lab.snapshot() == before)
+    }
+}

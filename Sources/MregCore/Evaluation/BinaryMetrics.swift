@@ -125,39 +125,35 @@ public enum BinaryMetrics {
     /// positives and negatives. Nil when one class is absent (P = 0 or N = 0): scikit-learn
     /// returns NaN with a warning.
     public static func rocAUC(_ r: Ranked, rankWeights w: UnsafeBufferPointer<Double>?) -> Double? {
-        var tp = 0.0, fp = 0.0, prevTP = 0.0, prevFP = 0.0, area = 0.0
-        let labels = r.labels, ends = r.groupEnd
-        for k in 0..<labels.count {
-            let wk = w?[k] ?? 1
-            if labels[k] == 1 { tp += wk } else { fp += wk }
-            if ends[k] {
-                area += (fp - prevFP) * (tp + prevTP)
-                prevTP = tp; prevFP = fp
-            }
-        }
-        guard tp > 0, fp > 0 else { return nil }
-        return area / 2 / (tp * fp)
+        ranking(r, rankWeights: w).rocAUC
     }
 
     /// Average precision: Σₙ (Rₙ − Rₙ₋₁)·Pₙ over the distinct scores in decreasing order (a step
-    /// sum, not the trapezoid), with Pₙ = TPₙ/(TPₙ + FPₙ) (0 when both are 0) and Rₙ = TPₙ/P.
-    /// With no positives scikit-learn sets recall to 1 everywhere and returns 0; all scores tied
-    /// give the prevalence.
+    /// sum, not the trapezoid), with Pₙ = TPₙ/(TPₙ + FPₙ) and Rₙ = TPₙ/P. With no positives
+    /// scikit-learn sets recall to 1 everywhere and returns 0; all scores tied give the prevalence.
     public static func averagePrecision(_ r: Ranked, rankWeights w: UnsafeBufferPointer<Double>?) -> Double {
-        var positives = 0.0
-        let labels = r.labels, ends = r.groupEnd
-        for k in 0..<labels.count where labels[k] == 1 { positives += w?[k] ?? 1 }
-        guard positives > 0 else { return 0 }
-        var tp = 0.0, fp = 0.0, prevTP = 0.0, sum = 0.0
-        for k in 0..<labels.count {
-            let wk = w?[k] ?? 1
-            if labels[k] == 1 { tp += wk } else { fp += wk }
-            if ends[k] {
-                if tp != prevTP { sum += (tp - prevTP) * (tp / (tp + fp)) }
-                prevTP = tp
+        ranking(r, rankWeights: w).averagePrecision
+    }
+
+    /// ROC AUC and average precision together, in one pass over the rows in rank order: the
+    /// cumulative weighted TP and FP at the end of each run of tied scores give both curves.
+    public static func ranking(_ r: Ranked, rankWeights w: UnsafeBufferPointer<Double>?) -> (rocAUC: Double?, averagePrecision: Double) {
+        var tp = 0.0, fp = 0.0, prevTP = 0.0, prevFP = 0.0, area = 0.0, ap = 0.0
+        r.labels.withUnsafeBufferPointer { labels in
+            r.groupEnd.withUnsafeBufferPointer { ends in
+                for k in 0..<labels.count {
+                    let wk = w?[k] ?? 1
+                    if labels[k] == 1 { tp += wk } else { fp += wk }
+                    if ends[k] {
+                        area += (fp - prevFP) * (tp + prevTP)
+                        // TP only grows, so TP > previous TP means TP + FP > 0: Pₙ is defined.
+                        if tp != prevTP { ap += (tp - prevTP) * (tp / (tp + fp)) }
+                        prevTP = tp; prevFP = fp
+                    }
+                }
             }
         }
-        return sum / positives
+        return (tp > 0 && fp > 0 ? area / 2 / (tp * fp) : nil, tp > 0 ? ap / tp : 0)
     }
 
     public static func rocAUC(labels: [UInt8], scores: [Double], weights: [Double]? = nil) -> Double? {

@@ -128,17 +128,28 @@ struct PreparedTable {
     }
 
     private func binary(_ w: UnsafeBufferPointer<Double>?) -> [Double?] {
+        // One pass for the confusion counts and the weighted sums of the per-row terms, one for
+        // the ranking metrics.
         var c = BinaryMetrics.Confusion()
-        var all = 0.0
-        for k in 0..<labels.count {
-            let wk = w?[k] ?? 1
-            all += wk
-            switch (labels[k], decisions[k]) {
-            case (1, 1): c.tp += wk
-            case (0, 1): c.fp += wk
-            case (0, 0): c.tn += wk
-            case (1, 0): c.fn += wk
-            default: break
+        var all = 0.0, pos = 0.0, logSum = 0.0, brierSum = 0.0
+        let scored = ranked != nil
+        labels.withUnsafeBufferPointer { y in
+            decisions.withUnsafeBufferPointer { d in
+                logTerms.withUnsafeBufferPointer { lt in
+                    brierTerms.withUnsafeBufferPointer { bt in
+                        for k in 0..<y.count {
+                            let wk = w?[k] ?? 1
+                            all += wk
+                            if y[k] == 1 {
+                                pos += wk
+                                if d[k] == 1 { c.tp += wk } else if d[k] == 0 { c.fn += wk }
+                            } else {
+                                if d[k] == 1 { c.fp += wk } else if d[k] == 0 { c.tn += wk }
+                            }
+                            if scored { logSum += wk * lt[k]; brierSum += wk * bt[k] }
+                        }
+                    }
+                }
             }
         }
         let decided = c.total > 0
@@ -147,23 +158,17 @@ struct PreparedTable {
                               decided ? BinaryMetrics.specificity(c) : nil, decided ? BinaryMetrics.f1(c) : nil]
         if let b = beta, b != 1 { out.append(decided ? BinaryMetrics.fBeta(c, beta: b) : nil) }
         if let r = ranked {
-            let both = hasBothClasses(w)
-            out.append(BinaryMetrics.rocAUC(r, rankWeights: w))
-            out.append(all > 0 ? BinaryMetrics.averagePrecision(r, rankWeights: w) : nil)
-            out.append(both ? Self.weightedMean(logTerms, w) : nil)
-            out.append(Self.weightedMean(brierTerms, w))
+            let (auc, ap) = BinaryMetrics.ranking(r, rankWeights: w)
+            out.append(auc)
+            out.append(all > 0 ? ap : nil)
+            out.append(pos > 0 && all - pos > 0 ? logSum / all : nil)
+            out.append(all > 0 ? brierSum / all : nil)
         } else {
             out += [nil, nil, nil, nil]
         }
         out.append(BinaryMetrics.positiveRate(c))
         if hasAbstain { out.append(all > 0 ? c.total / all : nil) }
         return out
-    }
-
-    private func hasBothClasses(_ w: UnsafeBufferPointer<Double>?) -> Bool {
-        var p = 0.0, n = 0.0
-        for k in 0..<labels.count { if labels[k] == 1 { p += w?[k] ?? 1 } else { n += w?[k] ?? 1 } }
-        return p > 0 && n > 0
     }
 
     private func regression(_ w: UnsafeBufferPointer<Double>?) -> [Double?] {
@@ -188,13 +193,6 @@ struct PreparedTable {
                               RegressionMetrics.weightedMedian(sorted: absErrors, weights: w), sErr / sw]
         if intervalLow != nil { out += [sCov / sw, sWidth / sw] }
         return out
-    }
-
-    static func weightedMean(_ x: [Double], _ w: UnsafeBufferPointer<Double>?) -> Double? {
-        guard let w else { return x.isEmpty ? nil : x.reduce(0, +) / Double(x.count) }
-        var s = 0.0, t = 0.0
-        for k in x.indices { s += w[k] * x[k]; t += w[k] }
-        return t > 0 ? s / t : nil
     }
 
     /// Why a metric came out undefined on the whole table.

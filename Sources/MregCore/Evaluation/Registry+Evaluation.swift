@@ -91,9 +91,18 @@ extension Registry {
         } else if table.scores == nil && p.abstain != nil {
             throw MregError.invalid("--abstain needs a score column; \(p.path) has decided classes only")
         }
+        // Slice values become part of metric names: printable ASCII without spaces (checked
+        // before the long part, with the longest base name).
+        for column in table.slices {
+            for value in column.values {
+                let name = "balanced_accuracy" + ComputedMetrics.sliceLabel(column.name, value)
+                guard (try? MetricManifest.validateMetricName(name, source: "")) != nil else {
+                    throw MregError.invalid("predictions file \(p.path): --slice-by \(column.name): the value \(ModelName.show(value)) cannot be part of a metric name: slice values must be printable ASCII without spaces, and names such as balanced_accuracy{…} at most 128 bytes")
+                }
+            }
+        }
         let seed = Bootstrap.seed(of: read.object)
         let computed = ComputedMetrics.compute(table, options: options, resamples: p.resamples, seed: seed)
-        for name in computed.values.keys.sorted() { try MetricManifest.validateMetricName(name, source: "--slice-by: metric") }
         var timeRange: Evaluation.TimeRange?
         if let times = table.times, let lo = times.min(), let hi = times.max() {
             timeRange = .init(from: TimeText.format(lo), to: TimeText.format(hi))
