@@ -36,5 +36,19 @@ at 2026-10-20T08:30:00Z; m rollback fraud --stage production --reason "fraud@2 r
 at 2026-10-27T09:00:00Z; m register fraud "$X/v4/model" --metrics "$X/v4/metrics.json" --params "$X/v4/params.json" \
   -m "merchant-category features" --label team=risk --data s3://datasets/tx-2026-10 --code-revision c81f2d7
 at 2026-10-27T10:00:00Z; m promote fraud@4 --stage staging >/dev/null
+
+# churn: three scikit-learn models registered by their predictions on the same 3000 rows
+# (Fixtures/example/churn, made by scripts/make-churn-predictions.py). churn@2's f1 gain is
+# within the noise and is blocked by `f1 > champion with 95% confidence`; churn@3's is real.
+C="$X/churn"
+churn() { m register churn "$C/$1/model" --predictions "$C/$1/predictions.csv" --slice-by plan \
+  --train-window 2026-07-01..2026-09-30 --importance "$C/$1/importance.json" -m "$2" --label team=growth >/dev/null; }
+at 2026-11-02T09:00:00Z; churn v1 "logistic regression on usage drop and support calls"
+at 2026-11-02T09:05:00Z; m gates churn --set "$C/policy.yaml" >/dev/null
+at 2026-11-02T10:00:00Z; m promote churn@1 >/dev/null
+at 2026-11-09T09:00:00Z; churn v2 "adds tenure gap, from the cheaper CRM export"
+at 2026-11-09T10:00:00Z; m promote churn@2 >/dev/null && { echo "churn@2 should have been blocked" >&2; exit 1; } || [ $? -eq 3 ]
+at 2026-11-16T09:00:00Z; churn v3 "adds tenure gap, from the billing system"
+at 2026-11-16T10:00:00Z; m promote churn@3 >/dev/null
 unset MREG_TIME
 m fsck

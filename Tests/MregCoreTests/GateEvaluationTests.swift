@@ -437,6 +437,9 @@ struct GateReportTests {
             "rule": .string("f1 > champion + 0.005"), "metric": .string("f1"), "candidate": .number(0.9), "reference": .number(0.8),
             "threshold": .number(0.805), "verdict": .string("pass"),
             "reason": .string("0.9 > 0.805 (champion fraud@7 0.8 + 0.005); better by 0.1 (higher is better)"),
+            // Evidence from computed metrics (docs/gates.md, "The report"): none for reported ones.
+            "candidate_interval": .null, "reference_interval": .null, "confidence": .null, "difference": .null,
+            "difference_interval": .null, "paired": .null,
         ]))
         #expect(rows[2]["candidate"] == .null)
         #expect(rows[2]["verdict"] == .string("fail"))

@@ -169,7 +169,7 @@ struct GatePolicyTests {
     @Test("structure errors name the line and column of the key or value")
     func structureErrorPlaces() {
         #expect(policyError("stages:\n  production:\n    gatez: []\n")?.message
-            == "policy p.yaml: line 3, column 5: unknown key \"gatez\" in stage production (expected gates, after)")
+            == "policy p.yaml: line 3, column 5: unknown key \"gatez\" in stage production (expected gates, after, confidence, require)")
         #expect(policyError("lower_is_better: [a]\n")?.message.contains("line 1, column 1: the policy has no `stages:`") == true)
         let yaml = policyError("stages: [unclosed")?.message ?? ""
         #expect(yaml.hasPrefix("policy p.yaml: line 2, column 1: not valid YAML: "), "\(yaml)")

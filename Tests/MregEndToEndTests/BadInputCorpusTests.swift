@@ -25,7 +25,7 @@ struct BadInputCorpusTests {
     @Test("the corpus table lists every file in it")
     func corpusComplete() throws {
         #expect(Self.rows.count >= 28)
-        for dir in ["metrics", "params", "trust", "keys"] {
+        for dir in ["metrics", "params", "trust", "keys", "predictions"] {
             let files = try FileManager.default.contentsOfDirectory(atPath: FixturePaths.path("bad/" + dir)).map { "\(dir)/\($0)" }
             #expect(Set(files) == Set(Self.rows.map(\.file).filter { $0.hasPrefix(dir + "/") }))
         }
@@ -50,6 +50,14 @@ struct BadInputCorpusTests {
         lab.t.write("art/w.bin", "weights")
         let path = FixturePaths.path("bad/" + row.file)
         var args = ["register", "fraud", "art", "--metrics", FixturePaths.path("metrics/flat.json")]
+        if row.option.hasPrefix("--predictions") {
+            // `--predictions [OPTION...]`: the file as the predictions, then the options; an error
+            // about an option alone (--abstain, --beta) need not name the file.
+            let options = row.option.split(separator: " ").dropFirst().map(String.init)
+            args = ["register", "fraud", "art", "--predictions", path] + options
+            expectRefused(lab, args, mentioning: options.isEmpty || row.expected.contains("predictions file") ? [row.file, row.expected] : [row.expected])
+            return
+        }
         if row.option == "--metrics" { args[4] = path } else { args += ["--params", path] }
         // Signing (docs/signing.md): a deploy host's trust file, a release manager's key.
         if row.option == "--trust" { args = ["fetch", "fraud@production", "--verify", "--trust", path, "--out", lab.t.join("out")] }

@@ -12,6 +12,14 @@ public struct GateContext: Sendable {
     public var baselines: [String: MetricSet]
     /// Stages the candidate has been champion of (for `after:`).
     public var stagesChampioned: Set<String>
+    /// What the candidate's and champion's predictions gave, when they were registered with
+    /// them: intervals, computed names, time ranges (GateEvaluator+Evidence.swift).
+    public var candidateEvaluation: Evaluation?
+    public var championEvaluation: Evaluation?
+    /// The predictions themselves, loaded only when a rule of the stage is decided with
+    /// confidence; `.unavailable(reason)` when a version has none.
+    public var candidatePredictions: LoadedPredictions?
+    public var championPredictions: LoadedPredictions?
 
     public init(stage: String, candidate: MetricSet, candidateLabel: String, champion: MetricSet?, championLabel: String?,
                 baselines: [String: MetricSet], stagesChampioned: Set<String>) {
@@ -34,7 +42,8 @@ public enum GateEvaluator {
     ///   stage names a baseline the model does not have.
     public static func evaluate(policy: GatePolicy?, context: GateContext) throws -> GateReport {
         let evaluation = Run(context, policyLower: policy?.lowerIsBetter ?? [])
-        let (results, notes) = try policy.map { try evaluation.policy($0) } ?? evaluation.defaultPolicy()
+        var (results, notes) = try policy.map { try evaluation.policy($0) } ?? evaluation.defaultPolicy()
+        results = results.map(evaluation.withIntervals)
         return GateReport(stage: context.stage, passed: !results.contains { $0.verdict == .fail },
                           policyKind: policy == nil ? "default" : "policy", notes: notes, results: results)
     }
@@ -96,7 +105,8 @@ extension GateEvaluator {
                                           verdict: ok ? .pass : .fail,
                                           reason: "\(context.candidateLabel) has \(ok ? "" : "not ")been champion of \(after)"))
             }
-            results += stage.gates.map(evaluate)
+            results += requirementRows(stage)
+            results += stage.gates.flatMap { expand($0, confidence: stage.confidence(of: $0)) }
             let championRules = stage.gates.filter { $0.reference.isChampion }.count
             if context.champion == nil {
                 notes.append("first promotion to \(context.stage): no champion yet, so "
@@ -110,10 +120,11 @@ extension GateEvaluator {
             return (results, notes)
         }
 
-        func evaluate(_ rule: GateRule) -> RuleResult {
+        func evaluate(_ rule: GateRule, confidence: Double? = nil) -> RuleResult {
             let candidate = context.candidate[rule.metric]
             var r = RuleResult(rule: rule.text, metric: rule.metric, candidate: candidate, reference: nil, threshold: nil,
                                verdict: .fail, reason: "")
+            r.evidence.candidateInterval = context.candidateEvaluation?.intervals[rule.metric]
             switch rule.reference {
             case .constant(let v):
                 r.reference = v
@@ -132,8 +143,11 @@ extension GateEvaluator {
                     r.reason = "\(firstPromotionReason): champion-relative rule not applicable"
                     return r
                 }
-                return relative(rule, r, against: champion[rule.metric], named: championName, kind: "champion", margin: margin,
-                                mismatch: championMismatch)
+                var row = relative(rule, r, against: champion[rule.metric], named: championName, kind: "champion", margin: margin,
+                                   mismatch: championMismatch)
+                row.evidence.referenceInterval = context.championEvaluation?.intervals[rule.metric]
+                if let level = confidence, championMismatch == nil { row = paired(rule, row, margin: margin, level: level) }
+                return row
             case .baseline(let name, let margin):
                 let baseline = context.baselines[name]!  // checked by `policy(_:)`
                 let mismatch = context.candidate.evalSet?.mismatch(with: baseline.evalSet).map { "baseline \(name): \($0)" }

@@ -7,10 +7,31 @@ public struct StagePolicy: Sendable, Equatable {
     public var after: String?
     /// The rules, in the order written. Empty: every candidate passes (docs/gates.md).
     public var gates: [GateRule]
+    /// `confidence: 0.95`: every champion-relative rule of the stage is decided by the paired
+    /// bootstrap at this one-sided level, unless the rule says its own `with P% confidence`.
+    public var confidence: Double?
+    /// `require: [computed_metrics, temporal_split]`, in the order written, without repeats.
+    public var require: [Requirement]
 
-    public init(after: String? = nil, gates: [GateRule] = []) {
+    /// What `require:` can demand of the evidence behind a stage's rules.
+    public enum Requirement: String, Sendable, Equatable, CaseIterable {
+        /// Every metric a rule names is computed by mreg from predictions, not reported.
+        case computedMetrics = "computed_metrics"
+        /// The evaluation rows start after the training window ends.
+        case temporalSplit = "temporal_split"
+    }
+
+    public init(after: String? = nil, gates: [GateRule] = [], confidence: Double? = nil, require: [Requirement] = []) {
         self.after = after
         self.gates = gates
+        self.confidence = confidence
+        self.require = require
+    }
+
+    /// The one-sided confidence a rule is decided at: its own `with P% confidence`, else the
+    /// stage's `confidence:` when the rule is against the champion, else nil (a point comparison).
+    public func confidence(of rule: GateRule) -> Double? {
+        rule.confidence ?? (rule.reference.isChampion ? confidence : nil)
     }
 }
 
@@ -164,6 +185,7 @@ private struct PolicyParser {
             throw fail(node, "stage \(name) must be a mapping with `gates:` (and optionally `after:`), not \(kind(node))\(hint)")
         }
         var afterNode: Node?
+        var confidenceNode: Node?
         var seen: Set<String> = []
         for (k, v) in body {
             let key = try key(k)
@@ -181,9 +203,17 @@ private struct PolicyParser {
                     throw fail(v, "`gates:` must be a list of rules, one per line (`- f1 > champion`), not \(kind(v))")
                 }
                 policy.gates = try items.map(rule)
+            case "confidence":
+                confidenceNode = v
+                policy.confidence = try stageConfidence(name, v)
+            case "require":
+                policy.require = try requirements(name, v)
             default:
-                throw fail(k, "unknown key \(ModelName.show(key)) in stage \(name) (expected gates, after)")
+                throw fail(k, "unknown key \(ModelName.show(key)) in stage \(name) (expected gates, after, confidence, require)")
             }
+        }
+        if let confidenceNode, policy.confidence != nil {
+            try checkStageConfidence(name, policy, confidenceNode)
         }
         return (policy, afterNode)
     }
@@ -246,5 +276,60 @@ private struct PolicyParser {
         let want = Array(trimmed.unicodeScalars)
         guard at + want.count <= line.count, Array(line[at..<(at + want.count)]) == want else { return nil }
         return at + 1
+    }
+}
+
+// MARK: - Stage-level evidence: `confidence:` and `require:` (docs/gates.md, "Significance")
+
+extension PolicyParser {
+    /// `confidence: 0.95`: a fraction at least 0.5 and below 1.
+    func stageConfidence(_ stage: String, _ node: Node) throws -> Double {
+        let form = "a one-sided confidence level at least 0.5 and below 1, like `confidence: 0.95`"
+        guard case .scalar(let s) = node, !isNull(node) else {
+            throw fail(node, "`confidence:` in stage \(stage) must be \(form), not \(kind(node))")
+        }
+        let text = s.string.trimmingCharacters(in: .whitespaces)
+        if text.hasSuffix("%"), let p = RuleParser.number(String(text.dropLast())) {
+            throw fail(node, "`confidence:` in stage \(stage) is a fraction, not a percentage: write \(JSON.display(Margin.decimal(p / 100))) for \(text)")
+        }
+        guard let v = RuleParser.number(text) else {
+            throw fail(node, "`confidence:` in stage \(stage) must be \(form), not \(kind(node))")
+        }
+        guard v >= 0.5, v < 1 else {
+            let hint = v >= 50 && v < 100 ? " (write \(JSON.display(Margin.decimal(v / 100))) for \(text)%)" : ""
+            throw fail(node, "`confidence:` in stage \(stage) must be at least 0.5 and below 1, not \(text)\(hint)")
+        }
+        return v
+    }
+
+    /// `require: [computed_metrics, temporal_split]`.
+    func requirements(_ stage: String, _ node: Node) throws -> [StagePolicy.Requirement] {
+        let known = StagePolicy.Requirement.allCases.map(\.rawValue).joined(separator: ", ")
+        if isNull(node) { return [] }
+        guard case .sequence(let items) = node else {
+            throw fail(node, "`require:` in stage \(stage) must be a list, like [computed_metrics, temporal_split], not \(kind(node))")
+        }
+        var out: [StagePolicy.Requirement] = []
+        for item in items {
+            guard case .scalar(let s) = item, !isNull(item) else {
+                throw fail(item, "`require:` in stage \(stage) lists requirements (\(known)), not \(kind(item))")
+            }
+            guard let r = StagePolicy.Requirement(rawValue: s.string) else {
+                throw fail(item, "unknown requirement \(ModelName.show(s.string)) in stage \(stage) (expected \(known))")
+            }
+            if !out.contains(r) { out.append(r) }
+        }
+        return out
+    }
+
+    /// A stage `confidence:` must have a champion-relative rule to apply to, and none of them may be `==`.
+    func checkStageConfidence(_ stage: String, _ policy: StagePolicy, _ node: Node) throws {
+        let champion = policy.gates.filter { $0.reference.isChampion }
+        guard !champion.isEmpty else {
+            throw fail(node, "`confidence:` in stage \(stage) applies to rules against the champion, and the stage has none (write one, like `f1 > champion`, or remove `confidence:`)")
+        }
+        if let eq = champion.first(where: { $0.op == .equal && $0.confidence == nil }) {
+            throw MregError(.invalidInput, "\(source): line \(eq.line), column \(eq.column): `==` cannot be decided with confidence, and `confidence:` in stage \(stage) applies to every rule against the champion in rule \(ModelName.show(eq.text)) (expected >, >=, < or <= against the champion)")
+        }
     }
 }

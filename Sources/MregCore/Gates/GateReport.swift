@@ -23,9 +23,11 @@ public struct RuleResult: Sendable, Equatable {
     public var verdict: Verdict
     /// Why it passed, failed or was skipped; never empty.
     public var reason: String
+    /// The evidence behind the numbers, when mreg computed them (GateReport+Evidence.swift).
+    public var evidence: RuleEvidence
 
     public init(rule: String, metric: String, candidate: Double?, reference: Double?, threshold: Double?,
-                verdict: Verdict, reason: String) {
+                verdict: Verdict, reason: String, evidence: RuleEvidence = RuleEvidence()) {
         self.rule = rule
         self.metric = metric
         self.candidate = candidate
@@ -33,6 +35,7 @@ public struct RuleResult: Sendable, Equatable {
         self.threshold = threshold
         self.verdict = verdict
         self.reason = reason
+        self.evidence = evidence
     }
 }
 
@@ -58,7 +61,8 @@ public struct GateReport: Sendable, Equatable {
     }
 
     /// `{"stage", "passed", "policy", "notes", "rules": [{"rule", "metric", "candidate",
-    /// "reference", "threshold", "verdict", "reason"}]}`, absent numbers as null.
+    /// "reference", "threshold", "verdict", "reason", and the evidence fields of
+    /// `RuleEvidence.jsonFields`}]}`, absent numbers as null.
     public var json: JSON {
         func num(_ v: Double?) -> JSON { v.map { .number($0) } ?? .null }
         return .object([
@@ -71,7 +75,7 @@ public struct GateReport: Sendable, Equatable {
                     "rule": .string($0.rule), "metric": .string($0.metric), "candidate": num($0.candidate),
                     "reference": num($0.reference), "threshold": num($0.threshold),
                     "verdict": .string($0.verdict.rawValue), "reason": .string($0.reason),
-                ])
+                ].merging($0.evidence.jsonFields) { a, _ in a })
             }),
         ])
     }
@@ -109,7 +113,7 @@ public struct GateReport: Sendable, Equatable {
             }
             results.append(RuleResult(rule: rule, metric: metric, candidate: try number(r, "candidate", row: n),
                                       reference: try number(r, "reference", row: n), threshold: try number(r, "threshold", row: n),
-                                      verdict: verdict, reason: reason))
+                                      verdict: verdict, reason: reason, evidence: try RuleEvidence(json: r, row: n)))
         }
         self.init(stage: stage, passed: passed, policyKind: policy, notes: noteTexts, results: results)
     }
@@ -127,8 +131,9 @@ public struct GateReport: Sendable, Equatable {
         if results.isEmpty {
             lines.append("(no rules)")
         } else {
-            let header = ["RULE", "CANDIDATE", "REFERENCE", "THRESHOLD", "VERDICT", "WHY"]
-            let rows = results.map { r in [r.rule] + JSON.display(row: [r.candidate, r.reference, r.threshold]) + [mark(r.verdict), r.reason] }
+            var header = ["RULE", "CANDIDATE", "REFERENCE", "THRESHOLD", "VERDICT", "WHY"]
+            var rows = results.map { r in [r.rule] + JSON.display(row: [r.candidate, r.reference, r.threshold]) + [mark(r.verdict), r.reason] }
+            RuleEvidence.insertColumns(into: &header, &rows, results.map(\.evidence), at: 4)
             var widths = header.map(\.count)
             for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
             for r in [header] + rows {

@@ -84,13 +84,21 @@ public struct GateRule: Sendable, Equatable {
     public var metric: String
     public var op: ComparisonOp
     public var reference: Reference
+    /// `with 95% confidence` written on the rule: 0.95; nil when the rule has none (the stage's
+    /// `confidence:` may still apply, see `StagePolicy.confidence(of:)`).
+    public var confidence: Double?
+    /// The slice the metric names (`recall{merchant="new"}`, `recall{merchant=*}`), or nil.
+    public var slice: SliceSelector?
 
-    public init(text: String, line: Int, column: Int, metric: String, op: ComparisonOp, reference: Reference) {
+    public init(text: String, line: Int, column: Int, metric: String, op: ComparisonOp, reference: Reference,
+                confidence: Double? = nil, slice: SliceSelector? = nil) {
         self.text = text
         self.line = line
         self.column = column
         self.metric = metric
         self.op = op
         self.reference = reference
+        self.confidence = confidence
+        self.slice = slice
     }
 }

@@ -42,9 +42,9 @@ struct RuleParser {
             throw Failure(offset: nl, reason: "a rule is one line, this one has several", expected: "one rule per list item")
         }
 
-        // METRIC
-        let metricRange = token(from: i, stoppingAt: Self.opScalars)
-        let metric = text(metricRange)
+        // METRIC, with an optional slice: recall{merchant="new"}, recall{merchant=*}
+        let metricRange = token(from: i, stoppingAt: Self.opScalars.union(["{"]))
+        var metric = text(metricRange)
         if metric.isEmpty {
             throw Failure(offset: 0, reason: "a rule starts with a metric name", expected: "METRIC OP VALUE, like `f1 > champion`")
         }
@@ -53,6 +53,12 @@ struct RuleParser {
                           expected: "letters, digits and punctuation, like test.f1 or latency_p99_ms")
         }
         i = metricRange.upperBound
+        var slice: SliceSelector?
+        if !atEnd, s[i] == "{" {
+            let selector = try self.slice(of: metric)
+            slice = selector
+            metric = selector.name
+        }
 
         // OP
         skipSpace()
@@ -86,7 +92,9 @@ struct RuleParser {
         } else {
             reference = try relativeReference()
         }
-        return GateRule(text: ruleText, line: line, column: column, metric: metric, op: op, reference: reference)
+        let confidence = try confidenceClause(reference, op)
+        return GateRule(text: ruleText, line: line, column: column, metric: metric, op: op, reference: reference,
+                        confidence: confidence, slice: slice)
     }
 
     /// A constant floor or ceiling, which takes no margin.
@@ -100,7 +108,7 @@ struct RuleParser {
         }
         i = r.upperBound
         skipSpace()
-        if !atEnd {
+        if !atEnd, !atWith {
             if "+-*".unicodeScalars.contains(s[i]) {
                 throw Failure(offset: i, reason: "a constant takes no margin: \(show(rest))",
                               expected: "the threshold itself, like `f1 > 0.85`")
@@ -144,7 +152,7 @@ struct RuleParser {
     private mutating func margin(after reference: String) throws -> Margin {
         let forms = "+ N, - N, + N%, - N% or * F"
         skipSpace()
-        guard !atEnd else { return .none }
+        guard !atEnd, !atWith else { return .none }
         let sign = s[i]
         guard sign == "+" || sign == "-" || sign == "*" else {
             throw Failure(offset: i, reason: "unexpected \(show(rest)) after \(reference)", expected: "a margin: \(forms)")
@@ -181,10 +189,132 @@ struct RuleParser {
             result = percent ? .relative(Margin.decimal(signed / 100)) : .absolute(signed)
         }
         skipSpace()
-        if !atEnd {
+        if !atEnd, !atWith {
             throw Failure(offset: i, reason: "unexpected \(show(rest)) after the margin", expected: "one margin per rule, like `champion + 0.005`")
         }
         return result
+    }
+
+    // MARK: - Slices and confidence (docs/gates.md, "Slice rules" and "Significance")
+
+    static let sliceForms = "METRIC{COLUMN=\"VALUE\"} or METRIC{COLUMN=*}, like recall{merchant=\"new\"}"
+    static let confidenceForm = "with P% confidence, like `with 95% confidence`"
+
+    /// Whether the rest of the rule starts with the word `with`.
+    private var atWith: Bool {
+        let w: [Unicode.Scalar] = ["w", "i", "t", "h"]
+        guard i + 4 <= s.count, Array(s[i..<(i + 4)]) == w else { return false }
+        return i + 4 == s.count || Self.isSpace(s[i + 4])
+    }
+
+    /// `{COLUMN="VALUE"}` or `{COLUMN=*}` after the metric `base`; `i` is at the `{`.
+    private mutating func slice(of base: String) throws -> SliceSelector {
+        i += 1
+        skipSpace()
+        let columnRange = token(from: i, stoppingAt: ["=", "}", "{", ",", "\"", "!", "*", "~", "<", ">"])
+        let column = text(columnRange)
+        if column.isEmpty {
+            throw Failure(offset: i, reason: "the slice of \(show(base)) names no column", expected: Self.sliceForms)
+        }
+        if let bad = s[columnRange].firstIndex(where: { $0.value <= 32 || $0.value >= 127 }) {
+            throw Failure(offset: bad, reason: "slice column \(show(column)) is not printable ASCII", expected: Self.sliceForms)
+        }
+        i = columnRange.upperBound
+        skipSpace()
+        guard !atEnd, s[i] == "=" else {
+            if !atEnd, s[i] == "!" {
+                throw Failure(offset: i, reason: "only = selects a slice (no !=)", expected: Self.sliceForms)
+            }
+            throw Failure(offset: i, reason: "expected \"=\" after slice column \(show(column))", expected: Self.sliceForms)
+        }
+        i += 1
+        if !atEnd, s[i] == "~" {
+            throw Failure(offset: i - 1, reason: "a slice is selected by one value or *, not a pattern (=~)", expected: Self.sliceForms)
+        }
+        skipSpace()
+        var value: String?
+        if !atEnd, s[i] == "*" {
+            i += 1
+        } else if !atEnd, s[i] == "\"" {
+            let open = i
+            i += 1
+            var v = String.UnicodeScalarView()
+            var closed = false
+            while !atEnd {
+                let c = s[i]
+                if c == "\"" { closed = true; i += 1; break }
+                if c == "\\" {
+                    let escaped: Unicode.Scalar? = i + 1 < s.count ? ["\\": "\\", "\"": "\"", "n": "\n"][s[i + 1]] : nil
+                    guard let escaped else {
+                        throw Failure(offset: i, reason: "unknown escape in the slice value (only \\\\, \\\" and \\n)", expected: Self.sliceForms)
+                    }
+                    v.append(escaped)
+                    i += 2
+                    continue
+                }
+                v.append(c)
+                i += 1
+            }
+            if !closed { throw Failure(offset: open, reason: "the slice value has no closing quote", expected: Self.sliceForms) }
+            value = String(v)
+        } else {
+            let found = atEnd ? "nothing" : show(text(token(from: i, stoppingAt: ["}", ","])))
+            throw Failure(offset: i, reason: "a slice value is quoted (\"new\") or * for every value, found \(found)", expected: Self.sliceForms)
+        }
+        skipSpace()
+        if !atEnd, s[i] == "," {
+            throw Failure(offset: i, reason: "a slice rule selects one column; write one rule per column", expected: Self.sliceForms)
+        }
+        guard !atEnd, s[i] == "}" else {
+            throw Failure(offset: i, reason: "expected } to close the slice of \(show(base))", expected: Self.sliceForms)
+        }
+        i += 1
+        return SliceSelector(metric: base, column: column, value: value)
+    }
+
+    /// `with P% confidence` at the end of a rule against the champion, or nothing.
+    private mutating func confidenceClause(_ reference: Reference, _ op: ComparisonOp) throws -> Double? {
+        skipSpace()
+        guard !atEnd else { return nil }
+        let withAt = i
+        switch reference {
+        case .constant:
+            throw Failure(offset: withAt, reason: "`with … confidence` is only for rules against the champion; a constant is not measured on rows",
+                          expected: "a constant rule without `with`, or `METRIC > champion with 95% confidence`")
+        case .baseline(let name, _):
+            throw Failure(offset: withAt, reason: "`with … confidence` is only for rules against the champion; baseline \(name) has no predictions to pair with",
+                          expected: "a baseline rule without `with`, or `METRIC > champion with 95% confidence`")
+        case .champion:
+            break
+        }
+        if op == .equal {
+            throw Failure(offset: withAt, reason: "`==` cannot be decided with confidence", expected: ">, >=, < or <= with confidence")
+        }
+        i += 4
+        skipSpace()
+        let r = token(from: i)
+        let t = text(r)
+        if t.isEmpty { throw Failure(offset: i, reason: "missing confidence level after \"with\"", expected: Self.confidenceForm) }
+        guard t.hasSuffix("%"), let p = Self.number(String(t.dropLast())) else {
+            let hint = Self.number(t).flatMap { $0 > 0 && $0 < 1 ? " (write \(JSON.display(Margin.decimal($0 * 100)))%)" : nil } ?? ""
+            throw Failure(offset: i, reason: "\(show(t)) is not a percentage\(hint)", expected: Self.confidenceForm)
+        }
+        guard p >= 50, p < 100 else {
+            throw Failure(offset: i, reason: "a confidence level is at least 50% and below 100%, not \(t)", expected: Self.confidenceForm)
+        }
+        i = r.upperBound
+        skipSpace()
+        let w = token(from: i)
+        guard text(w) == "confidence" else {
+            let reason = atEnd ? "missing \"confidence\" after \(t)" : "expected \"confidence\" after \(t), found \(show(text(w)))"
+            throw Failure(offset: i, reason: reason, expected: Self.confidenceForm)
+        }
+        i = w.upperBound
+        skipSpace()
+        if !atEnd {
+            throw Failure(offset: i, reason: "unexpected \(show(rest)) at the end", expected: "nothing after `with \(t) confidence`")
+        }
+        return Margin.decimal(p / 100)
     }
 
     /// A finite decimal number: digits, one optional sign, point and exponent. No hex, no `inf`.

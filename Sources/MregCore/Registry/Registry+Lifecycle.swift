@@ -128,10 +128,11 @@ extension Registry {
                 championed.insert(after)
             }
         }
-        let context = GateContext(
+        var context = GateContext(
             stage: stage.value, candidate: record.metrics, candidateLabel: candidate.name,
             champion: championRecord?.metrics, championLabel: champion.map { "\(candidate.model)@\($0.version)" },
             baselines: try baselines(candidate.model, state: state), stagesChampioned: championed)
+        addEvidence(to: &context, candidate: record, champion: championRecord, stage: policy?.policy.stages[stage.value])
         let report = try GateEvaluator.evaluate(policy: policy?.policy, context: context)
         return GateEvaluation(candidate: candidate, record: record, stage: stage, championAtStart: champion,
                               championRecord: championRecord, policyID: policy?.id, baselinesAtStart: state.baselines,

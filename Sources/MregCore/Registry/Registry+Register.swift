@@ -6,15 +6,18 @@ import Glibc
 public struct RegisterRequest: Sendable {
     public var model: ModelName
     public var paths: [String]
-    public var metricsFile: String
+    /// Optional when `predictions` are given.
+    public var metricsFile: String?
     public var paramsFile: String?
     public var message: String
     public var labels: [String]
     public var data: [String]
     public var codeRevision: String?
+    /// `--predictions FILE` and its options: metrics computed by mreg (Evaluation/).
+    public var predictions: PredictionsRequest?
 
-    public init(model: ModelName, paths: [String], metricsFile: String, paramsFile: String? = nil, message: String = "",
-                labels: [String] = [], data: [String] = [], codeRevision: String? = nil) {
+    public init(model: ModelName, paths: [String], metricsFile: String?, paramsFile: String? = nil, message: String = "",
+                labels: [String] = [], data: [String] = [], codeRevision: String? = nil, predictions: PredictionsRequest? = nil) {
         self.model = model
         self.paths = paths
         self.metricsFile = metricsFile
@@ -23,6 +26,7 @@ public struct RegisterRequest: Sendable {
         self.labels = labels
         self.data = data
         self.codeRevision = codeRevision
+        self.predictions = predictions
     }
 }
 
@@ -42,8 +46,8 @@ extension Registry {
     /// only when the history entry that registers it is committed by moving `HEAD`.
     public func register(_ request: RegisterRequest, progress: ProgressReporter? = nil) throws -> RegisterResult {
         // Validate everything first: nothing is written for bad input.
-        let metricsBytes = try readUserFile(request.metricsFile, what: "metrics file")
-        let metrics = try MetricManifest.parse(metricsBytes, path: request.metricsFile)
+        let registered = try registeredMetrics(request)  // reported and/or computed (Evaluation/)
+        let (metrics, metricsBytes) = (registered.metrics, registered.metricsBytes)
         var params: JSON = .object([:])
         var paramsBytes: [UInt8]?
         if let pf = request.paramsFile {
@@ -86,6 +90,7 @@ extension Registry {
         progress?.finish()
         cache.save(tmpDir: tmpDir)
         let metricsID = try store.put(metricsBytes)
+        if let path = registered.predictionsPath, let e = registered.evaluation { try storePredictions(path, expected: e.predictions) }
         let paramsID = try paramsBytes.map { try store.put($0) }
 
         var result: (VersionRecord, ObjectID)?
@@ -104,7 +109,7 @@ extension Registry {
                 model: request.model, version: n, created: Clock.nowISO(), author: TextRules.fromEnvironment(Sys.userName()),
                 message: request.message, labels: labels, metrics: metrics, params: params, artifacts: artifacts,
                 metricsFile: metricsID, paramsFile: paramsID,
-                lineage: .init(data: request.data, codeRevision: request.codeRevision))
+                lineage: .init(data: request.data, codeRevision: request.codeRevision), evaluation: registered.evaluation)
             let id = try store.put(record.json.canonicalBytes)
             // The index entry is written before the commit; until HEAD moves, readers ignore it
             // (it is past state.versions) and the next writer overwrites it.

@@ -27,6 +27,8 @@ public struct VersionRecord: Equatable, Sendable {
     public var metricsFile: ObjectID
     public var paramsFile: ObjectID?
     public var lineage: Lineage
+    /// What `register --predictions` computed (nil for reported metrics only).
+    public var evaluation: Evaluation?
 
     public struct Lineage: Equatable, Sendable {
         public var data: [String]
@@ -63,6 +65,7 @@ public struct VersionRecord: Equatable, Sendable {
             "lineage": .object(lineageJSON),
         ]
         if let paramsFile { o["params_file"] = .string(paramsFile.description) }
+        if let evaluation { o["evaluation"] = evaluation.json }
         return .object(o)
     }
 
@@ -108,10 +111,12 @@ public struct VersionRecord: Equatable, Sendable {
         }
         let lin = json["lineage"]
         self.lineage = Lineage(data: (lin?["data"]?.array ?? []).compactMap(\.string), codeRevision: lin?["code_revision"]?.string)
+        if let e = json["evaluation"] { self.evaluation = try Evaluation(json: e, source: source) }
     }
 
     init(model: ModelName, version: Int, created: String, author: String, message: String, labels: [String: String],
-         metrics: MetricSet, params: JSON, artifacts: [Artifact], metricsFile: ObjectID, paramsFile: ObjectID?, lineage: Lineage) {
+         metrics: MetricSet, params: JSON, artifacts: [Artifact], metricsFile: ObjectID, paramsFile: ObjectID?, lineage: Lineage,
+         evaluation: Evaluation? = nil) {
         self.model = model
         self.version = version
         self.created = created
@@ -124,11 +129,13 @@ public struct VersionRecord: Equatable, Sendable {
         self.metricsFile = metricsFile
         self.paramsFile = paramsFile
         self.lineage = lineage
+        self.evaluation = evaluation
     }
 
     /// Every object this record references.
     var referencedObjects: [ObjectID] {
         artifacts.map(\.object) + [metricsFile] + (paramsFile.map { [$0] } ?? [])
+            + (evaluation.map { [$0.predictions] } ?? [])
     }
 }
 

@@ -55,8 +55,11 @@ struct Diff: ParsableCommand {
             "a": Views.resolved(d.a), "b": Views.resolved(d.b),
             "metrics": .array(d.metrics.map {
                 .object(["name": .string($0.name), "a": num($0.a), "b": num($0.b), "delta": num($0.delta),
-                         "relative": num($0.relative), "lower_is_better": .bool($0.lowerIsBetter), "change": .string($0.change.rawValue)])
+                         "relative": num($0.relative), "lower_is_better": .bool($0.lowerIsBetter), "change": .string($0.change.rawValue)]
+                    .merging(EvaluationViews.diffMetricJSON(d, $0.name)) { a, _ in a })
             }),
+            "evaluation": EvaluationViews.diffEvaluationJSON(d),
+            "importance": EvaluationViews.importanceJSON(d),
             "params": .array(d.params.map { entry($0) }),
             "artifacts": .array(d.artifacts.map { entry($0) }),
             "eval_set": .object(["a": d.aRecord.metrics.evalSet.map { .string($0.label) } ?? .null,
@@ -81,14 +84,18 @@ struct Diff: ParsableCommand {
             return (p > 0 ? "+" : "") + Views.metric(p) + "%"
         }
         var out: [String] = ["\(d.a.name) vs \(d.b.name)", ""]
-        out.append(Output.table(["METRIC", d.a.name, d.b.name, "DELTA", "REL", ""], d.metrics.map { m in
+        var header = ["METRIC", d.a.name, d.b.name, "DELTA", "REL", ""]
+        var rows = d.metrics.map { m in
             // Values that differ are shown with the digits that tell them apart.
             [m.name + (m.lowerIsBetter ? " (lower)" : "")] + JSON.display(row: [m.a, m.b])
                 + [signed(m.delta), pct(m.relative), m.change.rawValue]
-        }))
+        }
+        EvaluationViews.insertDiffColumns(d, &header, &rows)
+        out.append(Output.table(header, rows))
         out.append("")
         out.append(Output.field("eval set: \(d.aRecord.metrics.evalSet?.label ?? "-") vs \(d.bRecord.metrics.evalSet?.label ?? "-")"
                    + (d.evalSetMismatch.map { "  MISMATCH: \($0)" } ?? "")))
+        out += EvaluationViews.diffLines(d).map(Output.field)
         let sameParams = unchangedParams(d)
         if !d.params.isEmpty {
             out.append("")

@@ -9,6 +9,11 @@ struct Register: ParsableCommand {
             relative to it. Executable bits are kept; symbolic links, devices and FIFOs are refused. \
             The model is created by its first register (or by a policy or baseline set before it). \
             Prints NAME@N and the id of the version record.
+
+            With --predictions FILE (CSV or JSON Lines with the columns id, label and score or prediction) \
+            mreg computes the metrics itself, with 95% bootstrap intervals, and stores the file with the \
+            version; --metrics is then optional (its metrics are kept as reported; a name both reported \
+            and computed is an error). Columns, metrics and options: docs/evaluation.md.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -19,8 +24,8 @@ struct Register: ParsableCommand {
     @Argument(help: ArgumentHelp("Files and directories to store (at least one).", valueName: "path"))
     var paths: [String]
 
-    @Option(name: .long, help: ArgumentHelp("Metric manifest, JSON or YAML (required; docs/format.md).", valueName: "file"))
-    var metrics: String
+    @Option(name: .long, help: ArgumentHelp("Metric manifest, JSON or YAML (docs/format.md); optional with --predictions.", valueName: "file"))
+    var metrics: String?
 
     @Option(name: .long, help: ArgumentHelp("Parameters, a JSON or YAML object (at most 64 levels deep, finite numbers).", valueName: "file"))
     var params: String?
@@ -37,12 +42,16 @@ struct Register: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Lineage: the revision of the training code, one line of at most 256 bytes.", valueName: "rev"))
     var codeRevision: String?
 
+    @OptionGroup(title: "Metrics computed from predictions") var evaluation: EvaluationOptions
+
     func run() throws {
         let model = try ModelName(name)
+        let predictions = try evaluation.request()
+        if metrics == nil && predictions == nil { throw ValidationError("give --metrics FILE or --predictions FILE") }
         let registry = try global.open()
         let result = try registry.register(
             RegisterRequest(model: model, paths: paths, metricsFile: metrics, paramsFile: params, message: message,
-                            labels: label, data: data, codeRevision: codeRevision),
+                            labels: label, data: data, codeRevision: codeRevision, predictions: predictions),
             progress: TerminalProgress.make(json: global.json))
         let r = result.record
         if global.json {

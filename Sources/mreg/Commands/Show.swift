@@ -24,6 +24,7 @@ struct Show: ParsableCommand {
             o["name"] = .string(r.name)
             o["champion_of"] = .array(stages.map { .string($0) })
             o["signatures"] = .object(Dictionary(uniqueKeysWithValues: signed.map { ($0.0, JSON.array($0.1.map(SignatureViews.json))) }))
+            o.merge(EvaluationViews.showJSON(r)) { a, _ in a }
             Output.json(.object(o))
             return
         }
@@ -38,10 +39,16 @@ struct Show: ParsableCommand {
         lines.append("eval set  " + Output.field(r.metrics.evalSet?.label ?? "-"))
         if !r.lineage.data.isEmpty { lines.append("data      " + r.lineage.data.map(Output.field).joined(separator: ", ")) }
         if let rev = r.lineage.codeRevision { lines.append("code      " + Output.field(rev)) }
-        lines.append("")
-        lines.append(Output.table(["METRIC", "VALUE", "BETTER"], r.metrics.values.keys.sorted().map {
-            [$0, Views.metric(r.metrics.values[$0]!), r.metrics.lowerIsBetter.contains($0) ? "lower" : "higher"]
-        }))
+        if let e = r.evaluation {
+            lines += EvaluationViews.summary(e, r).map(Output.field)
+            lines.append("")
+            lines.append(EvaluationViews.metricTable(r))
+        } else {
+            lines.append("")
+            lines.append(Output.table(["METRIC", "VALUE", "BETTER"], r.metrics.values.keys.sorted().map {
+                [$0, Views.metric(r.metrics.values[$0]!), r.metrics.lowerIsBetter.contains($0) ? "lower" : "higher"]
+            }))
+        }
         // Nested keys flattened with dots, as `diff` shows them.
         let params = Registry.flatten(r.params)
         if !params.isEmpty {

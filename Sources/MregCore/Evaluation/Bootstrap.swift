@@ -1,0 +1,107 @@
+/// The percentile bootstrap of docs/evaluation.md: each replicate draws, within each stratum
+/// (label 0 and label 1; one stratum for a regression), as many rows as the stratum has,
+/// uniformly with replacement. A replicate is a vector of integer counts per row (multinomial),
+/// passed as weights to the same metric code as the point values (`PreparedTable.evaluate`), so
+/// rows are sorted once, never per replicate. The interval is the (1 − level)/2 and
+/// (1 + level)/2 quantiles of the replicates' values (numpy's default linear interpolation).
+enum Bootstrap {
+    /// The seed of a predictions object: its first 13 hex digits (52 bits, exact in JSON).
+    static func seed(of object: ObjectID) -> UInt64 {
+        UInt64(object.hex.prefix(13), radix: 16)!
+    }
+
+    /// Per-metric intervals of `prepared` (nil where the metric was undefined in every replicate).
+    static func intervals(_ prepared: PreparedTable, resamples: Int, seed: UInt64, level: Double = 0.95) -> [Evaluation.Interval?] {
+        var values = [[Double]](repeating: [], count: prepared.names.count)
+        for k in values.indices { values[k].reserveCapacity(resamples) }
+        var rng = Xoshiro(seed: seed)
+        var counts = [Double](repeating: 0, count: prepared.order.count)
+        var weights = [Double](repeating: 0, count: prepared.order.count)
+        let own = prepared.ownWeights
+        for _ in 0..<resamples {
+            draw(strata: prepared.strata, into: &counts, rng: &rng)
+            gather(counts, order: prepared.order, own: own, into: &weights)
+            let out = weights.withUnsafeBufferPointer { prepared.evaluate(weights: $0) }
+            for (k, v) in out.enumerated() { if let v { values[k].append(v) } }
+        }
+        let lo = (1 - level) / 2, hi = (1 + level) / 2
+        return values.map { v in
+            guard !v.isEmpty else { return nil }
+            let s = v.sorted()
+            return Evaluation.Interval(low: quantile(s, lo), high: quantile(s, hi))
+        }
+    }
+
+    /// One replicate's counts per table row: for each stratum, |stratum| draws with replacement.
+    static func draw(strata: [[Int]], into counts: inout [Double], rng: inout Xoshiro) {
+        counts.withUnsafeMutableBufferPointer { c in
+            for i in c.indices { c[i] = 0 }
+            for stratum in strata where !stratum.isEmpty {
+                stratum.withUnsafeBufferPointer { s in
+                    let n = UInt64(s.count)
+                    for _ in 0..<s.count { c[s[Int(rng.below(n))]] += 1 }
+                }
+            }
+        }
+    }
+
+    /// Counts (by table row) times the table's own weights, in the prepared position order.
+    static func gather(_ counts: [Double], order: [Int], own: [Double]?, into weights: inout [Double]) {
+        counts.withUnsafeBufferPointer { c in
+            order.withUnsafeBufferPointer { o in
+                weights.withUnsafeMutableBufferPointer { w in
+                    if let own {
+                        own.withUnsafeBufferPointer { u in for k in 0..<o.count { w[k] = c[o[k]] * u[k] } }
+                    } else {
+                        for k in 0..<o.count { w[k] = c[o[k]] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The q quantile of sorted values, linear between neighbours (numpy's default, "type 7").
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        let h = Double(sorted.count - 1) * q
+        let i = Int(h.rounded(.down))
+        guard i + 1 < sorted.count else { return sorted[sorted.count - 1] }
+        return sorted[i] + (h - Double(i)) * (sorted[i + 1] - sorted[i])
+    }
+}
+
+/// xoshiro256** (Blackman and Vigna), seeded through SplitMix64: fast, and the same sequence on
+/// every platform, so a recorded seed reproduces an interval.
+struct Xoshiro {
+    private var s: (UInt64, UInt64, UInt64, UInt64)
+
+    init(seed: UInt64) {
+        var x = seed
+        func splitmix() -> UInt64 {
+            x &+= 0x9E37_79B9_7F4A_7C15
+            var z = x
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        s = (splitmix(), splitmix(), splitmix(), splitmix())
+    }
+
+    mutating func next() -> UInt64 {
+        let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
+        let t = s.1 << 17
+        s.2 ^= s.0; s.3 ^= s.1; s.1 ^= s.2; s.0 ^= s.3
+        s.2 ^= t
+        s.3 = s.3 << 45 | s.3 >> 19
+        return result
+    }
+
+    /// Uniform in 0..<n without bias (Lemire's multiply-and-reject).
+    mutating func below(_ n: UInt64) -> UInt64 {
+        var m = next().multipliedFullWidth(by: n)
+        if m.low < n {
+            let t = (0 &- n) % n
+            while m.low < t { m = next().multipliedFullWidth(by: n) }
+        }
+        return m.high
+    }
+}
