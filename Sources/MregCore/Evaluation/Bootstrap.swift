@@ -15,12 +15,15 @@ enum Bootstrap {
         var values = [[Double]](repeating: [], count: prepared.names.count)
         for k in values.indices { values[k].reserveCapacity(resamples) }
         var rng = Xoshiro(seed: seed)
-        var counts = [Double](repeating: 0, count: prepared.order.count)
+        // Drawn directly in the prepared order (rows sorted by score), so the passes read the
+        // counts sequentially; the table's own weights multiply them.
         var weights = [Double](repeating: 0, count: prepared.order.count)
         let own = prepared.ownWeights
         for _ in 0..<resamples {
-            draw(strata: prepared.strata, into: &counts, rng: &rng)
-            gather(counts, order: prepared.order, own: own, into: &weights)
+            draw(strata: prepared.positionStrata, into: &weights, rng: &rng)
+            if let own {
+                weights.withUnsafeMutableBufferPointer { w in own.withUnsafeBufferPointer { u in for k in 0..<w.count { w[k] *= u[k] } } }
+            }
             let out = weights.withUnsafeBufferPointer { prepared.evaluate(weights: $0) }
             for (k, v) in out.enumerated() { if let v { values[k].append(v) } }
         }

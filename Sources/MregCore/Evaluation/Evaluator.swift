@@ -34,6 +34,8 @@ struct PreparedTable {
     let order: [Int]
     /// Table rows by stratum (label 0 and 1 for binary, one stratum for regression).
     let strata: [[Int]]
+    /// The same strata as positions in `order` (a replicate drawn there needs no reordering).
+    let positionStrata: [[Int]]
     private let rows: Int
     private let positives: Int
     private let userWeights: [Double]?  // in position order
@@ -106,6 +108,9 @@ struct PreparedTable {
             ranked = nil; labels = []; decisions = []; logTerms = []; brierTerms = []; hasAbstain = false; beta = nil
         }
         alwaysUndefined = undefined
+        var position = [Int](repeating: 0, count: order.count)
+        for (k, row) in order.enumerated() { position[row] = k }
+        positionStrata = strata.map { $0.map { position[$0] } }
         let ord = order
         userWeights = t.weights.map { w in ord.map { w[$0] } }
     }
