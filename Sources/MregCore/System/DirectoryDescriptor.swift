@@ -39,13 +39,17 @@ final class DirectoryDescriptor {
     /// `open(resolving:)` for a path given as bytes (a name need not be UTF-8).
     static func open(resolving path: [UInt8]) throws(OpenFailure) -> DirectoryDescriptor {
         let absolute = path.first == UInt8(ascii: "/")
-        var current = Glibc.open(absolute ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let components = path.split(separator: UInt8(ascii: "/")).filter { !$0.elementsEqual(".".utf8) }
+        // Directories on the way are only searched (O_PATH: no read permission needed, as for
+        // any path lookup); the last one is opened for reading, to be listed and fsynced.
+        var current = Glibc.open(absolute ? "/" : ".", (components.isEmpty ? O_RDONLY : pathOnly) | O_DIRECTORY | O_CLOEXEC)
         guard current >= 0 else { throw .other(absolute ? "/" : ".", errno) }
         var shown = absolute ? "" : "."
-        for component in path.split(separator: UInt8(ascii: "/")) where !component.elementsEqual(".".utf8) {
+        for (index, component) in components.enumerated() {
             let name = Array(component)
             shown += "/" + String(decoding: name, as: UTF8.self)
-            let next = withName(name) { openat(current, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+            let mode = index == components.count - 1 ? O_RDONLY : pathOnly
+            let next = withName(name) { openat(current, $0, mode | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             let e = errno
             if next < 0 {
                 defer { Sys.close(current) }
@@ -66,9 +70,9 @@ final class DirectoryDescriptor {
     }
 
     /// Opens a directory by its path, following links as any program does (for a directory mreg
-    /// only inspects, such as the parent of a registry being created).
+    /// only inspects, such as the parent of a registry being created): an O_PATH handle.
     static func open(following path: String) throws -> DirectoryDescriptor {
-        let fd = try Sys.open(path, O_RDONLY | O_DIRECTORY)
+        let fd = try Sys.open(path, pathOnly | O_DIRECTORY)
         return DirectoryDescriptor(fd: fd, path: path)
     }
 
@@ -79,9 +83,13 @@ final class DirectoryDescriptor {
         return DirectoryDescriptor(fd: fd, path: shown)
     }
 
-    /// The parent directory (`..` of this descriptor).
+    /// O_PATH (Linux): a handle for lookups and `fstat` only, which needs no read permission.
+    static let pathOnly: Int32 = 0o10000000
+
+    /// The parent directory (`..` of this descriptor), as an O_PATH handle: for `lineage`,
+    /// `status` and opening names in it, not for listing or fsync.
     func parent() throws -> DirectoryDescriptor {
-        let fd = try Sys.retrying("open", path + "/..") { openat(self.fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        let fd = try Sys.retrying("open", path + "/..") { openat(self.fd, "..", Self.pathOnly | O_DIRECTORY | O_CLOEXEC) }
         return DirectoryDescriptor(fd: fd, path: path + "/..")
     }
 
