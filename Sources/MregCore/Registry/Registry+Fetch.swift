@@ -58,7 +58,8 @@ extension Registry {
             committed = true
             try parent.sync()
             if let e = parent.removeTree(tmpName) {
-                Diagnostics.warn("warning: fetched into \(target.shown), but the old contents left in \(tmpPath) could not all be removed: \(e)")
+                let reason = (e as? Sys.Failure).map { "\($0.path): \($0.call) failed: \($0.reason)" } ?? "\(e)"
+                Diagnostics.warn("fetched into \(target.shown), but the old contents left in \(tmpPath) could not all be removed (\(reason))")
             }
         } else {
             do { try parent.rename(tmpName, to: target.leaf) } catch let f as Sys.Failure {
