@@ -31,4 +31,10 @@ static inline int mreg_syncfs(int fd) {
     return syncfs(fd);
 }
 
+/// sync_file_range(2) with SYNC_FILE_RANGE_WRITE: starts writeback of a range without waiting,
+/// so a later fsync finds the bytes already on their way. Returns 0, or -1 with errno.
+static inline int mreg_start_writeback(int fd, long long offset, long long len) {
+    return sync_file_range(fd, (off_t)offset, (off_t)len, SYNC_FILE_RANGE_WRITE);
+}
+
 #endif

@@ -8,99 +8,105 @@ public struct FetchResult: Sendable {
     public var files: Int
     public var bytes: UInt64
     public var out: String
+    /// `--out` already held exactly this version (verified): nothing was written.
+    public var upToDate = false
 }
 
 extension Registry {
     /// Writes a version's artifacts into `out`, verified and atomically.
     ///
-    /// The tree is built in a new temporary directory beside `out` through directory handles
-    /// opened with `O_NOFOLLOW` (so no symbolic link is ever followed and nothing is written outside
-    /// it), every file's hash is verified while it is written, everything is fsynced, and only then
-    /// is the directory renamed into place. `out` must not exist, be an empty directory, or (with
-    /// `force`) a directory whose old contents are swapped out atomically and then removed.
+    /// `out`'s parent is opened one component at a time with `O_NOFOLLOW` (see `fetchTarget`), and
+    /// every later step is relative to that descriptor: the tree is built in a new temporary
+    /// directory beside `out`, every file's hash is verified while it is written, everything is
+    /// fsynced, and only then is the directory renamed into place. `out` must not exist, be an
+    /// empty directory, already hold exactly this version (a verified no-op), or (with `force`) be
+    /// a directory whose old contents are swapped out atomically and then removed.
     ///
-    /// `check` (`--verify`) sees the version and record about to be written, before anything is.
+    /// `check` (`--verify`) sees the version and record about to be written, before anything is
+    /// (and before an up-to-date `out` is accepted as it is).
     public func fetch(_ ref: VersionRef, out: String, force: Bool, progress: ProgressReporter? = nil,
                       check: ((ResolvedVersion, VersionRecord) throws -> Void)? = nil) throws -> FetchResult {
-        var outPath = out
-        while outPath.count > 1 && outPath.hasSuffix("/") { outPath.removeLast() }
-        if !outPath.hasPrefix("/") { outPath = Sys.currentDirectory() + "/" + outPath }
-        let (parent, leaf) = Self.split(outPath)
-        guard leaf != "." && leaf != ".." && !leaf.isEmpty else { throw MregError.invalid("--out \(out): name a directory to create") }
-        // Never follow a symbolic link mreg did not create: not in the parents, not at --out.
-        var prefix = ""
-        for component in parent.split(separator: "/") {
-            prefix += "/" + component
-            guard let st = Sys.linkStatus(prefix) else {
-                throw MregError.invalid("--out \(out): the parent directory \(prefix) does not exist")
-            }
-            if (st.st_mode & S_IFMT) == S_IFLNK {
-                throw MregError.invalid("--out \(out): \(prefix) is a symbolic link; fetch never follows links: give the real path (realpath)")
-            }
-            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw MregError.invalid("--out \(out): \(prefix) is not a directory") }
-        }
-        // Every parent is a real directory, so the kernel's answer for the parent is its real path:
-        // `x/../reg/objects`, `x//..//reg` and the like are compared as what they name.
-        let realParent = Sys.realpath(parent) ?? parent
-        let target = realParent == "/" ? "/" + leaf : realParent + "/" + leaf
-        if target == root || target.hasPrefix(root + "/") || root.hasPrefix(target + "/") {
-            throw MregError.invalid("--out \(out) is inside the registry \(root) (or contains it); fetch somewhere else")
-        }
-        var existing = false
-        if let st = Sys.linkStatus(outPath) {
-            switch st.st_mode & S_IFMT {
-            case S_IFLNK: throw MregError.invalid("--out \(out) is a symbolic link; fetch never follows links: give the real directory")
-            case S_IFDIR:
-                existing = true
-                let empty = (try? Sys.listDirectory(outPath).isEmpty) ?? false
-                if !empty && !force { throw MregError.invalid("--out \(out) exists and is not empty; use --force to replace its contents") }
-            default: throw MregError.invalid("--out \(out) exists and is not a directory")
-            }
+        let target = try fetchTarget(out)
+        let parent = target.parent
+        var nonEmpty = false
+        if target.exists {
+            nonEmpty = !((try? parent.openDirectory(target.leaf).entries().isEmpty) ?? false)
         }
 
         let version = try resolve(ref)
         let record = try record(of: version)
         if let conflict = record.pathConflict { throw MregError.corrupt("\(version.name) cannot be fetched: \(conflict)") }
         try check?(version, record)
+        if nonEmpty {
+            if Self.holds(record, in: parent, name: target.leaf) {
+                return FetchResult(version: version, files: record.artifacts.count, bytes: record.totalSize, out: target.shown, upToDate: true)
+            }
+            if !force {
+                throw MregError.invalid("--out \(out) exists, is not empty and does not hold exactly \(version.name); use --force to replace its contents")
+            }
+        }
 
-        // All work happens relative to one handle on the parent, so a parent swapped for a link
-        // during the fetch cannot redirect it.
-        let parentFD = try Sys.open(parent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
-        defer { Sys.close(parentFD) }
-        let tmpName = ".\(Self.shortened(leaf)).mreg-fetch-\(Sys.pid)-\(UInt32.random(in: 0...UInt32.max))"
-        let tmpPath = parent == "/" ? "/" + tmpName : parent + "/" + tmpName
-        if mkdirat(parentFD, tmpName, 0o700) != 0 {
-            throw MregError.io("cannot create \(tmpPath) beside --out: \(String(cString: strerror(errno)))")
+        let tmpName = Array(".\(Self.shortened(target.leaf)).mreg-fetch-\(Sys.pid)-\(UInt32.random(in: 0...UInt32.max))".utf8)
+        let tmpPath = parent.display(tmpName)
+        do { try parent.makeDirectory(tmpName, 0o700) } catch let f as Sys.Failure {
+            throw MregError.io("cannot create \(tmpPath) beside --out: \(f.reason)")
         }
         var committed = false
-        defer { if !committed { Self.removeTree(tmpPath) } }
+        defer { if !committed { parent.removeTree(tmpName) } }
+        let bytes = try writeTree(record, version: version, into: parent.openDirectory(tmpName), progress: progress)
 
-        let rootFD = try Sys.openAt(parentFD, tmpName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, displayPath: tmpPath)
-        var dirFDs: [String: Int32] = ["": rootFD]
-        defer { for fd in dirFDs.values { Sys.close(fd) } }
-
-        func directoryFD(_ rel: String) throws -> Int32 {
-            if let fd = dirFDs[rel] { return fd }
-            let (p, name) = Self.split(rel)
-            let parentFD = try directoryFD(p == "." ? "" : p)
-            if mkdirat(parentFD, name, 0o755) != 0 && errno != EEXIST {
-                throw MregError.io("\(tmpPath)/\(rel): mkdir failed: \(String(cString: strerror(errno)))")
+        if target.exists && force {
+            // Swap the finished tree with the old one in one step, then remove the old one.
+            do { try parent.exchange(tmpName, target.leaf) } catch let f as Sys.Failure {
+                throw MregError.io("--out \(out): cannot replace atomically: \(f.reason)")
             }
-            let fd = try Sys.openAt(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, displayPath: tmpPath + "/" + rel)
-            dirFDs[rel] = fd
-            return fd
+            committed = true
+            try parent.sync()
+            if let e = parent.removeTree(tmpName) {
+                let reason = (e as? Sys.Failure).map { "\($0.path): \($0.call) failed: \($0.reason)" } ?? "\(e)"
+                Diagnostics.warn("fetched into \(target.shown), but the old contents left in \(tmpPath) could not all be removed (\(reason))")
+            }
+        } else {
+            do { try parent.rename(tmpName, to: target.leaf) } catch let f as Sys.Failure {
+                if f.errno == ENOTEMPTY || f.errno == EEXIST {
+                    throw MregError.conflict("--out \(out) was filled by something else during the fetch; nothing was changed")
+                }
+                throw MregError.io("--out \(out): rename failed: \(f.reason)")
+            }
+            committed = true
+            try parent.sync()
+        }
+        return FetchResult(version: version, files: record.artifacts.count, bytes: bytes, out: target.shown)
+    }
+
+    /// Writes every artifact of `record` under `root` (a new, empty directory), verifying each
+    /// object's hash as its bytes are written; syncs every file and directory. Returns the bytes.
+    private func writeTree(_ record: VersionRecord, version: ResolvedVersion, into root: DirectoryDescriptor,
+                           progress: ProgressReporter?) throws -> UInt64 {
+        var dirs: [String: DirectoryDescriptor] = ["": root]
+        func directory(_ rel: String) throws -> DirectoryDescriptor {
+            if let d = dirs[rel] { return d }
+            let (p, name) = Self.split(rel)
+            let parent = try directory(p == "." ? "" : p)
+            do { try parent.makeDirectory(Array(name.utf8), 0o755) } catch let f as Sys.Failure where f.errno == EEXIST {}
+            let d = try parent.openDirectory(Array(name.utf8))
+            dirs[rel] = d
+            return d
         }
 
+        // Many files: one syncfs of the file system instead of a journal commit per file and
+        // directory (as a batched register does); a few files: an fsync of each.
+        let batched = record.artifacts.count > Self.fetchFsyncLimit
         progress?.start(total: record.totalSize, what: "fetch \(version.name)")
         var bytes: UInt64 = 0
         for a in record.artifacts {
             guard ArtifactPath.isSafe(a.path) else { throw MregError.corrupt("\(version.name): unsafe artifact path \(ModelName.show(a.path))") }
             let (dir, name) = Self.split(a.path)
-            let dfd = try directoryFD(dir == "." ? "" : dir)
-            let display = tmpPath + "/" + a.path
+            let d = try directory(dir == "." ? "" : dir)
+            let display = d.display(Array(name.utf8))
             let fd: Int32
             do {
-                fd = try Sys.openAt(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600, displayPath: display)
+                fd = try d.openFile(Array(name.utf8), O_WRONLY | O_CREAT | O_EXCL, 0o600)
             } catch let f as Sys.Failure {
                 throw MregError.corrupt("\(version.name): cannot create artifact \(a.path): \(f.reason)")
             }
@@ -118,43 +124,29 @@ extension Registry {
                 throw MregError.corrupt("\(version.name): artifact \(a.path) is \(info.size) bytes, its record says \(a.size)")
             }
             _ = fchmod(fd, a.executable ? 0o755 : 0o644)
-            try Sys.fsync(fd, path: display)
+            if !batched { try Sys.fsync(fd, path: display) }
             bytes += info.size
         }
         progress?.finish()
-        _ = fchmod(rootFD, 0o755)
-        for fd in dirFDs.values { try Sys.fsync(fd, path: tmpPath) }
-
-        if existing && force {
-            // Swap the finished tree with the old one in one step, then remove the old one.
-            try FaultInjection.check(.rename, outPath)
-            guard mreg_rename_exchange(parentFD, tmpName, leaf) == 0 else {
-                throw MregError.io("--out \(out): cannot replace atomically: \(String(cString: strerror(errno)))")
-            }
-            committed = true
-            try Sys.fsync(parentFD, path: parent)
-            Self.removeTree(tmpPath)
+        _ = fchmod(root.fd, 0o755)
+        if batched {
+            try FaultInjection.check(.fsync, root.path)
+            _ = try Sys.retrying("syncfs", root.path) { mreg_syncfs(root.fd) }
         } else {
-            try FaultInjection.check(.rename, outPath)
-            if renameat(parentFD, tmpName, parentFD, leaf) != 0 {
-                let e = errno
-                if e == ENOTEMPTY || e == EEXIST {
-                    throw MregError.conflict("--out \(out) was filled by something else during the fetch; nothing was changed")
-                }
-                throw MregError.io("--out \(out): rename failed: \(String(cString: strerror(e)))")
-            }
-            committed = true
-            try Sys.fsync(parentFD, path: parent)
+            for d in dirs.values { try d.sync() }
         }
-        return FetchResult(version: version, files: record.artifacts.count, bytes: bytes, out: target)
+        return bytes
     }
+
+    /// Above this many files, a fetch makes its tree durable with one `syncfs` instead of an fsync per file.
+    static let fetchFsyncLimit = 16
 
     /// At most 200 bytes of `name`, cut at a character boundary, so that a temporary name built
     /// from it stays within the 255-byte limit of a file name.
-    static func shortened(_ name: String) -> String {
+    static func shortened(_ name: [UInt8]) -> String {
         var out = ""
         var bytes = 0
-        for c in name {
+        for c in String(decoding: name, as: UTF8.self) {
             bytes += c.utf8.count
             if bytes > 200 { break }
             out.append(c)
@@ -169,14 +161,10 @@ extension Registry {
         return (dir, String(path[path.index(after: slash)...]))
     }
 
-    /// Removes a tree without following symbolic links.
+    /// Removes a tree without following symbolic links (names as bytes, see DirectoryDescriptor).
     static func removeTree(_ path: String) {
-        guard let st = Sys.linkStatus(path) else { return }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            for name in (try? Sys.listDirectory(path)) ?? [] { removeTree(path + "/" + name) }
-            try? Sys.rmdir(path)
-        } else {
-            try? Sys.unlink(path)
-        }
+        let (parent, leaf) = split(path)
+        guard let dir = try? DirectoryDescriptor.open(resolving: parent) else { return }
+        dir.removeTree(Array(leaf.utf8))
     }
 }

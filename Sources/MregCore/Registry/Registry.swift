@@ -78,6 +78,9 @@ public final class Registry: @unchecked Sendable {
     public static func create(at path: String) throws -> Registry {
         try Environment.validate()
         if Sys.exists(path + "/" + configName) { throw MregError.invalid("\(path) is already an mreg registry") }
+        if let outer = enclosingRegistry(of: path) {
+            throw MregError.invalid("cannot create a registry at \(path): it is inside the registry \(outer), and registries cannot be nested (the outer one's gc would delete the inner one's data); choose a directory outside it")
+        }
         if Sys.exists(path) {
             guard Sys.isDirectory(path, followLinks: false) else { throw MregError.invalid("\(path) exists and is not a directory") }
             guard try Sys.listDirectory(path).isEmpty else {

@@ -10,7 +10,8 @@ extension ObjectStore {
     /// the object's id. Returns nil for a compressed object (the caller streams it instead).
     ///
     /// The bytes copied are the object's bytes: the hash verifies them, exactly as `stream` does,
-    /// without a copy through user space.
+    /// without a copy through user space. Writeback of each copied range starts at once
+    /// (`sync_file_range`), so the flush overlaps the copy and the hash instead of following them.
     func copyRaw(_ id: ObjectID, to out: Int32, outPath: String, sizeLimit: UInt64 = .max,
                  progress: ((UInt64) -> Void)? = nil) throws -> Info? {
         let (fd, st, p) = try openObject(id)
@@ -65,6 +66,9 @@ extension ObjectStore {
                     offset += Int64(copied)
                 }
                 if copied == 0 { throw MregError.corrupt("object \(id) is truncated (\(p))") }
+                // Start writing these bytes to disk now, while the rest is copied and hashed: the
+                // caller's fsync then waits for the tail only, not for the whole file.
+                _ = mreg_start_writeback(out, Int64(header.size - left), Int64(copied))
                 left -= UInt64(copied)
                 progress?(UInt64(copied))
             }
@@ -95,6 +99,10 @@ private final class HashJob: @unchecked Sendable {
     }
 
     func run() {
+        if let digest = hashMapped() {
+            self.digest = digest
+            return
+        }
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: ObjectStore.bufferSize)
         var at = offset
@@ -112,5 +120,25 @@ private final class HashJob: @unchecked Sendable {
             left -= UInt64(n)
         }
         digest = ObjectID(digest: hasher.finalize())
+    }
+
+    /// Hashes the range straight from the page cache through a read-only mapping: no copy into a
+    /// buffer, which is the longest part of a fetch after the hash itself. Nil when the file
+    /// cannot be mapped (the caller then reads it). The caller checked the file's size first; an
+    /// object truncated by someone else while it is mapped ends the process (SIGBUS) before
+    /// anything is renamed into place.
+    private func hashMapped() -> ObjectID? {
+        let length = Int(offset) + Int(size)
+        guard size > 0, let base = mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0), base != MAP_FAILED else { return nil }
+        defer { munmap(base, length) }
+        _ = madvise(base, length, MADV_SEQUENTIAL)
+        var hasher = SHA256()
+        var at = Int(offset)
+        while at < length {
+            let n = min(length - at, 8 << 20)
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(start: base + at, count: n))
+            at += n
+        }
+        return ObjectID(digest: hasher.finalize())
     }
 }

@@ -5,8 +5,10 @@ struct Fetch: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a version's artifacts into a directory, verified and atomically.",
         discussion: """
-            The tree is built beside --out DIR and renamed into place once every file's hash is \
-            verified, so DIR appears complete or not at all. DIR must not exist or be empty, unless --force.
+            The tree is built beside --out and renamed into place once every file's hash is verified, \
+            so DIR appears complete or not at all. DIR must not exist or be empty, unless --force; a DIR that already holds exactly this version (same files, sizes, modes, and bytes, all re-hashed) is left as it is: "already up to date", exit 0.
+
+            Every step is taken through directory handles opened one component at a time without following a symbolic link, so a link swapped into the path during the fetch makes it fail, never write elsewhere. DIR must not be inside a registry or contain this one, however it is reached (.., a bind mount).
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -37,9 +39,14 @@ struct Fetch: ParsableCommand {
             o["files"] = .number(Double(r.files))
             o["bytes"] = .number(Double(r.bytes))
             if let verified { o["verified"] = VerifyOptions.json(verified) }
+            o["up_to_date"] = .bool(r.upToDate)
             Output.json(.object(o))
         } else {
-            Output.line("fetched \(r.version.name) (\(r.files) file\(r.files == 1 ? "" : "s"), \(Output.bytes(r.bytes))) into \(Output.field(r.out))")
+            if r.upToDate {
+                Output.line(Output.field(r.out) + " already holds \(r.version.name) (\(r.files) file\(r.files == 1 ? "" : "s"), \(Output.bytes(r.bytes)), verified): already up to date")
+            } else {
+                Output.line("fetched \(r.version.name) (\(r.files) file\(r.files == 1 ? "" : "s"), \(Output.bytes(r.bytes))) into \(Output.field(r.out))")
+            }
             if let verified { Output.line(Output.field(VerifyOptions.line(verified))) }
         }
     }

@@ -6,7 +6,7 @@ struct Init: ParsableCommand {
         abstract: "Create an empty registry.",
         discussion: """
             DIR (or --registry DIR) defaults to ./.registry. It must not exist, or be an empty \
-            directory. MREG_REGISTRY is not used to choose where: init warns when it is set to \
+            directory, and must not be inside another registry (registries cannot be nested: the outer one's gc would delete the inner one's data). MREG_REGISTRY is not used to choose where: init warns when it is set to \
             another place, since the other commands would keep using that one.
             """)
 
