@@ -24,13 +24,13 @@ struct Register: ParsableCommand {
     @Argument(help: ArgumentHelp("Files and directories to store (at least one).", valueName: "path"))
     var paths: [String]
 
-    @Option(name: .long, help: ArgumentHelp("Metric manifest, JSON or YAML (docs/format.md); optional with --predictions.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Metric manifest, JSON or YAML (docs/format.md): required, unless --predictions is given.", valueName: "file"))
     var metrics: String?
 
     @Option(name: .long, help: ArgumentHelp("Parameters, a JSON or YAML object (at most 64 levels deep, finite numbers).", valueName: "file"))
     var params: String?
 
-    @Option(name: [.short, .long], help: ArgumentHelp("A message for the record (at most 64 KiB).", valueName: "message"))
+    @Option(name: [.short, .long], help: ArgumentHelp("A message for the record: one line of at most 4,096 bytes.", valueName: "message"))
     var message: String = ""
 
     @Option(name: .long, help: ArgumentHelp("A label (repeatable): key of 1-64 characters A-Z a-z 0-9 . _ -, value one line of at most 1,024 bytes.", valueName: "key=value"))
@@ -39,7 +39,7 @@ struct Register: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Lineage: an identifier of the training data, one line of at most 1,024 bytes (repeatable).", valueName: "id"))
     var data: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Lineage: the revision of the training code, one line of at most 256 bytes.", valueName: "rev"))
+    @Option(name: .long, help: ArgumentHelp("Lineage: the revision of the training code, one line of at most 1,024 bytes.", valueName: "rev"))
     var codeRevision: String?
 
     @OptionGroup(title: "Metrics computed from predictions") var evaluation: EvaluationOptions
