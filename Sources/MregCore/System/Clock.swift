@@ -9,14 +9,7 @@ public enum Clock {
     /// line refuses an invalid `MREG_TIME` before anything runs (`checkOverride`).
     public static func nowISO() -> String {
         if let fixed = Sys.environment("MREG_TIME"), !fixed.isEmpty, isValidISO(fixed) { return fixed }
-        var t = time(nil)
-        var tmv = tm()
-        gmtime_r(&t, &tmv)
-        func pad(_ v: Int32, _ w: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, w - s.count)) + s
-        }
-        return "\(pad(tmv.tm_year + 1900, 4))-\(pad(tmv.tm_mon + 1, 2))-\(pad(tmv.tm_mday, 2))T\(pad(tmv.tm_hour, 2)):\(pad(tmv.tm_min, 2)):\(pad(tmv.tm_sec, 2))Z"
+        return UTCTime.format(Int64(time(nil)))
     }
 
     /// Refuses an `MREG_TIME` that is not a time as mreg records it (exit 2).
