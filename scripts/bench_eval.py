@@ -29,21 +29,12 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VENV = os.path.join(ROOT, ".venv-fixtures")
 WORK = "/tmp/mreg-bench-eval"
 
 
-def ensure_venv():
-    python = os.path.join(VENV, "bin", "python")
-    if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
-        return
-    if not os.path.exists(python):
-        subprocess.check_call([sys.executable, "-m", "venv", VENV])
-        subprocess.check_call([python, "-m", "pip", "install", "-q", "scikit-learn", "numpy"])
-    os.execv(python, [python] + sys.argv)
+import sklearn_venv  # noqa: E402
 
-
-ensure_venv()
+sklearn_venv.ensure()
 import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
 from sklearn import metrics as M  # noqa: E402
