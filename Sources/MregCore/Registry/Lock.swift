@@ -159,21 +159,12 @@ final class RegistryLock {
         var waited = 0.0
         let reentering = sharedHolds.withLock { ($0[registry] ?? 0) > 0 }
         if !reentering {
-            let turnstile = try Sys.open(registry + "/gc.turnstile", O_RDWR | O_CREAT, 0o644)
-            defer { Sys.close(turnstile) }
-            guard try poll(turnstile, LOCK_SH, registry + "/gc.turnstile", limit: limit, waited: &waited) else {
-                throw MregError.io("timed out after \(Int(limit))s waiting for \(registry)/gc.lock: mreg gc is running; retry later")
-            }
+            // Passing through the turnstile: taken and let go at once, so a waiting gc holds new writers here.
+            Sys.close(try locked(registry + "/gc.turnstile", LOCK_SH, limit: limit, waited: &waited,
+                                 timeout: "waiting for \(registry)/gc.lock: mreg gc is running; retry later"))
         }
-        let fd = try Sys.open(registry + "/gc.lock", O_RDWR | O_CREAT, 0o644)
-        do {
-            guard try poll(fd, LOCK_SH, registry + "/gc.lock", limit: limit, waited: &waited) else {
-                throw MregError.io("timed out after \(Int(limit))s waiting for \(registry)/gc.lock: mreg gc is running; retry later")
-            }
-        } catch {
-            Sys.close(fd)
-            throw error
-        }
+        let fd = try locked(registry + "/gc.lock", LOCK_SH, limit: limit, waited: &waited,
+                            timeout: "waiting for \(registry)/gc.lock: mreg gc is running; retry later")
         sharedHolds.withLock { $0[registry, default: 0] += 1 }
         return RegistryLock(fd: fd, sharedKey: registry)
     }
@@ -181,22 +172,28 @@ final class RegistryLock {
     static func exclusive(_ registry: String) throws -> RegistryLock {
         let limit = try Environment.lockTimeout()
         var waited = 0.0
-        let turnstile = try Sys.open(registry + "/gc.turnstile", O_RDWR | O_CREAT, 0o644)
+        let turnstile = try locked(registry + "/gc.turnstile", LOCK_EX, limit: limit, waited: &waited,
+                                   timeout: "waiting for \(registry)/gc.turnstile: another mreg gc is running; retry later")
         // Closing it lets go of the turnstile: once gc holds gc.lock, or when it gives up.
         defer { Sys.close(turnstile) }
-        guard try poll(turnstile, LOCK_EX, registry + "/gc.turnstile", limit: limit, waited: &waited) else {
-            throw MregError.io("timed out after \(Int(limit))s waiting for \(registry)/gc.turnstile: another mreg gc is running; retry later")
-        }
-        let fd = try Sys.open(registry + "/gc.lock", O_RDWR | O_CREAT, 0o644)
+        let fd = try locked(registry + "/gc.lock", LOCK_EX, limit: limit, waited: &waited,
+                            timeout: "waiting for \(registry)/gc.lock: other mreg commands are writing; retry later")
+        return RegistryLock(fd: fd, sharedKey: nil)
+    }
+
+    /// Opens (creating) `path` and takes `mode` on it within `limit` seconds in all (`waited`
+    /// counts across calls); the descriptor, or a timeout error "timed out after Ns <timeout>".
+    private static func locked(_ path: String, _ mode: Int32, limit: Double, waited: inout Double, timeout: String) throws -> Int32 {
+        let fd = try Sys.open(path, O_RDWR | O_CREAT, 0o644)
         do {
-            guard try poll(fd, LOCK_EX, registry + "/gc.lock", limit: limit, waited: &waited) else {
-                throw MregError.io("timed out after \(Int(limit))s waiting for \(registry)/gc.lock: other mreg commands are writing; retry later")
+            guard try poll(fd, mode, path, limit: limit, waited: &waited) else {
+                throw MregError.io("timed out after \(Int(limit))s \(timeout)")
             }
         } catch {
             Sys.close(fd)
             throw error
         }
-        return RegistryLock(fd: fd, sharedKey: nil)
+        return fd
     }
 
     /// Tries `flock(mode)` with exponential back-off (1 ms to 100 ms) until `waited` reaches
