@@ -110,11 +110,15 @@ public enum BinaryMetrics {
         public let groupEnd: [Bool]
 
         public init(labels: [UInt8], scores: [Double]) {
-            let order = scores.indices.sorted { scores[$0] > scores[$1] }
+            // Sorted as (score, row) pairs side by side in memory rather than as row numbers
+            // compared through the scores array: the comparisons read neighbours, not random rows.
+            var keyed = scores.indices.map { (score: scores[$0], row: $0) }
+            keyed.sort { $0.score > $1.score }
+            let order = keyed.map(\.row)
             self.order = order
             self.labels = order.map { labels[$0] }
             var ends = [Bool](repeating: true, count: order.count)
-            for k in 0..<max(0, order.count - 1) where scores[order[k]] == scores[order[k + 1]] { ends[k] = false }
+            for k in 0..<max(0, keyed.count - 1) where keyed[k].score == keyed[k + 1].score { ends[k] = false }
             self.groupEnd = ends
         }
     }

@@ -15,14 +15,23 @@ enum Bootstrap {
         var values = [[Double]](repeating: [], count: prepared.names.count)
         for k in values.indices { values[k].reserveCapacity(resamples) }
         var rng = Xoshiro(seed: seed)
-        // Drawn directly in the prepared order (rows sorted by score), so the passes read the
-        // counts sequentially; the table's own weights multiply them.
-        var weights = [Double](repeating: 0, count: prepared.order.count)
+        // Drawn in the prepared order (rows sorted by score), so the passes read the weights
+        // sequentially; the table's own weights multiply them. Each stratum's draws are counted
+        // in a byte per member, side by side (a million rows' counts fit in a core's cache,
+        // where the random increments land), then written to the members' positions in one
+        // pass. A count past 255 — possible in principle, never seen — redraws that replicate
+        // from the same generator state as doubles, so the replicate is the same either way.
+        let n = prepared.order.count
+        var local = prepared.positionStrata.map { [UInt8](repeating: 0, count: $0.count) }
+        var counts = [Double](repeating: 0, count: n)
+        var weights = [Double](repeating: 0, count: n)
         let own = prepared.ownWeights
         for _ in 0..<resamples {
-            draw(strata: prepared.positionStrata, into: &weights, rng: &rng)
-            if let own {
-                weights.withUnsafeMutableBufferPointer { w in own.withUnsafeBufferPointer { u in for k in 0..<w.count { w[k] *= u[k] } } }
+            let before = rng
+            if !drawBytes(strata: prepared.positionStrata, local: &local, own: own, into: &weights, rng: &rng) {
+                rng = before
+                draw(strata: prepared.positionStrata, into: &counts, rng: &rng)
+                gather(counts, order: Array(0..<n), own: own, into: &weights)
             }
             let out = weights.withUnsafeBufferPointer { prepared.evaluate(weights: $0) }
             for (k, v) in out.enumerated() { if let v { values[k].append(v) } }
@@ -46,6 +55,36 @@ enum Bootstrap {
                 }
             }
         }
+    }
+
+    /// `draw`, as weights (times the table's own weights) at the strata's positions, every
+    /// position written: each stratum's draws are counted in `local` (a byte per member; the
+    /// same random numbers pick the same members as `draw`), then copied to the positions.
+    /// False when a count would pass 255 (the weights are then unusable).
+    static func drawBytes(strata: [[Int]], local: inout [[UInt8]], own: [Double]?, into weights: inout [Double], rng: inout Xoshiro) -> Bool {
+        var overflow = false
+        weights.withUnsafeMutableBufferPointer { w in
+            for (k, stratum) in strata.enumerated() where !stratum.isEmpty {
+                local[k].withUnsafeMutableBufferPointer { c in
+                    c.update(repeating: 0)
+                    let n = UInt64(c.count)
+                    for _ in 0..<c.count {
+                        let r = Int(rng.below(n))
+                        let (v, o) = c[r].addingReportingOverflow(1)
+                        c[r] = v
+                        overflow = overflow || o
+                    }
+                    stratum.withUnsafeBufferPointer { s in
+                        if let own {
+                            own.withUnsafeBufferPointer { u in for r in 0..<s.count { w[s[r]] = Double(c[r]) * u[s[r]] } }
+                        } else {
+                            for r in 0..<s.count { w[s[r]] = Double(c[r]) }
+                        }
+                    }
+                }
+            }
+        }
+        return !overflow
     }
 
     /// Counts (by table row) times the table's own weights, in the prepared position order.

@@ -47,6 +47,10 @@ struct PreparedTable {
     private let brierTerms: [Double]
     private let hasAbstain: Bool
     private let beta: Double?
+    /// Runs of equal decisions in position order: `end` (exclusive) and the decision of the run.
+    /// Rows sorted by score have at most four runs (decisions depend on the score alone), so the
+    /// confusion counts come from the same pass as the ranking metrics.
+    private let segments: [(end: Int, decision: UInt8)]
     // Regression, in position order.
     private let targets: [Double]
     private let predictions: [Double]
@@ -76,10 +80,13 @@ struct PreparedTable {
                 logTerms = order.map { BinaryMetrics.logLossTerm(label: t.labels[$0], score: scores[$0]) }
                 brierTerms = order.map { BinaryMetrics.brierTerm(label: t.labels[$0], score: scores[$0]) }
             } else {
+                // Decided classes only: rows ordered by decision (class 1 first), so that the
+                // decisions make two runs.
                 ranked = nil
-                order = Array(t.labels.indices)
-                labels = t.labels
-                decisions = (t.predictions ?? []).map { $0 == 1 ? 1 : 0 }
+                let decided: [UInt8] = (t.predictions ?? []).map { $0 == 1 ? 1 : 0 }
+                order = decided.indices.filter { decided[$0] == 1 } + decided.indices.filter { decided[$0] == 0 }
+                labels = order.map { t.labels[$0] }
+                decisions = order.map { decided[$0] }
                 logTerms = []; brierTerms = []
                 for m in ["roc_auc", "average_precision", "log_loss", "brier"] {
                     undefined[m] = "no score column: the model gave decided classes only"
@@ -107,6 +114,11 @@ struct PreparedTable {
             positives = 0
             ranked = nil; labels = []; decisions = []; logTerms = []; brierTerms = []; hasAbstain = false; beta = nil
         }
+        var runs: [(end: Int, decision: UInt8)] = []
+        for (k, d) in decisions.enumerated() {
+            if let last = runs.last, last.decision == d { runs[runs.count - 1].end = k + 1 } else { runs.append((k + 1, d)) }
+        }
+        segments = runs
         alwaysUndefined = undefined
         var position = [Int](repeating: 0, count: order.count)
         for (k, row) in order.enumerated() { position[row] = k }
@@ -133,39 +145,67 @@ struct PreparedTable {
     }
 
     private func binary(_ w: UnsafeBufferPointer<Double>?) -> [Double?] {
-        // One pass for the confusion counts and the weighted sums of the per-row terms, one for
-        // the ranking metrics.
+        // One pass in rank order, run of decisions by run of decisions: the weighted positives
+        // and negatives of each run give the confusion counts, their running sums at the end of
+        // each group of tied scores give the ROC and precision-recall curves (as
+        // `BinaryMetrics.ranking` computes them), and the per-row terms give log loss and Brier.
+        // Branch-free on the label: positives gain w·y, negatives w − w·y (exact for y ∈ {0, 1}).
         var c = BinaryMetrics.Confusion()
-        var all = 0.0, pos = 0.0, logSum = 0.0, brierSum = 0.0
+        var tp = 0.0, fp = 0.0, logSum = 0.0, brierSum = 0.0
+        var prevTP = 0.0, prevFP = 0.0, area = 0.0, ap = 0.0
         let scored = ranked != nil
+        let ends = ranked?.groupEnd ?? []
         labels.withUnsafeBufferPointer { y in
-            decisions.withUnsafeBufferPointer { d in
+            ends.withUnsafeBufferPointer { e in
                 logTerms.withUnsafeBufferPointer { lt in
                     brierTerms.withUnsafeBufferPointer { bt in
-                        for k in 0..<y.count {
-                            let wk = w?[k] ?? 1
-                            all += wk
-                            if y[k] == 1 {
-                                pos += wk
-                                if d[k] == 1 { c.tp += wk } else if d[k] == 0 { c.fn += wk }
+                        var start = 0
+                        for run in segments {
+                            let tp0 = tp, fp0 = fp
+                            var runTP = 0.0, runFP = 0.0
+                            if scored {
+                                for k in start..<run.end {
+                                    let wk = w?[k] ?? 1
+                                    let wy = wk * Double(y[k])
+                                    runTP += wy; runFP += wk - wy
+                                    logSum += wk * lt[k]; brierSum += wk * bt[k]
+                                    if e[k] {
+                                        let t = tp0 + runTP, f = fp0 + runFP
+                                        area += (f - prevFP) * (t + prevTP)
+                                        // TP grew, so TP + FP > 0 where the term counts.
+                                        let d = t - prevTP
+                                        ap += d != 0 ? d * (t / (t + f)) : 0
+                                        prevTP = t; prevFP = f
+                                    }
+                                }
                             } else {
-                                if d[k] == 1 { c.fp += wk } else if d[k] == 0 { c.tn += wk }
+                                for k in start..<run.end {
+                                    let wk = w?[k] ?? 1
+                                    let wy = wk * Double(y[k])
+                                    runTP += wy; runFP += wk - wy
+                                }
                             }
-                            if scored { logSum += wk * lt[k]; brierSum += wk * bt[k] }
+                            tp = tp0 + runTP; fp = fp0 + runFP
+                            switch run.decision {
+                            case 1: c.tp += runTP; c.fp += runFP
+                            case 0: c.fn += runTP; c.tn += runFP
+                            default: break  // abstained
+                            }
+                            start = run.end
                         }
                     }
                 }
             }
         }
+        let all = tp + fp, pos = tp
         let decided = c.total > 0
         var out: [Double?] = [Double(rows), Double(positives), BinaryMetrics.accuracy(c), BinaryMetrics.balancedAccuracy(c),
                               decided ? BinaryMetrics.precision(c) : nil, decided ? BinaryMetrics.recall(c) : nil,
                               decided ? BinaryMetrics.specificity(c) : nil, decided ? BinaryMetrics.f1(c) : nil]
         if let b = beta, b != 1 { out.append(decided ? BinaryMetrics.fBeta(c, beta: b) : nil) }
-        if let r = ranked {
-            let (auc, ap) = BinaryMetrics.ranking(r, rankWeights: w)
-            out.append(auc)
-            out.append(all > 0 ? ap : nil)
+        if scored {
+            out.append(tp > 0 && fp > 0 ? area / 2 / (tp * fp) : nil)
+            out.append(all > 0 ? (tp > 0 ? ap / tp : 0) : nil)
             out.append(pos > 0 && all - pos > 0 ? logSum / all : nil)
             out.append(all > 0 ? brierSum / all : nil)
         } else {
