@@ -75,16 +75,38 @@ final class PredictionBuilder: TableConsumer {
     private var index: [String: Int] = [:]  // role → column index
     private var sliceIndex: [Int] = []
     private var task: Evaluation.Task?
+    /// `index` by role, looked up once at the header rather than for every row.
+    private struct Roles {
+        var id = 0, label = 0
+        var score: Int?, prediction: Int?, lower: Int?, upper: Int?, weight: Int?, time: Int?
+    }
+    private var roles = Roles()
 
-    private var ids: [String] = []
-    private var lines: [Int32] = []
-    private var labels: [Double] = []
-    private var scores: [Double] = []
-    private var predictions: [Double] = []
-    private var lower: [Double] = []
-    private var upper: [Double] = []
-    private var weights: [Double] = []
-    private var times: [Double] = []
+    /// The values read so far, one array per role. Kept in one struct and extended by one
+    /// mutating call per row, so that a row costs one access to the builder's storage rather
+    /// than one per column (each access to a class's stored property is checked at run time).
+    private struct Columns {
+        var ids: [String] = []
+        var lines: [Int32] = []
+        var labels: [Double] = []
+        var scores: [Double] = []
+        var predictions: [Double] = []
+        var lower: [Double] = []
+        var upper: [Double] = []
+        var weights: [Double] = []
+        var times: [Double] = []
+
+        mutating func append(_ r: Roles, id: String, line: Int, label: Double, score: Double, prediction: Double,
+                             lower lo: Double, upper hi: Double, weight: Double, time: Double) {
+            ids.append(id); lines.append(Int32(clamping: line)); labels.append(label)
+            if r.score != nil { scores.append(score) }
+            if r.prediction != nil { predictions.append(prediction) }
+            if r.lower != nil { lower.append(lo); upper.append(hi) }
+            if r.weight != nil { weights.append(weight) }
+            if r.time != nil { times.append(time) }
+        }
+    }
+    private var columns = Columns()
     private var sliceCodes: [[UInt8]] = []
     private var sliceValues: [[String: UInt8]] = []
 
@@ -138,12 +160,14 @@ final class PredictionBuilder: TableConsumer {
             guard seen.insert(col).inserted else { throw MregError.invalid("--slice-by \(col) is given twice") }
             sliceIndex.append(i)
         }
+        roles = Roles(id: index["id"]!, label: index["label"]!, score: index["score"], prediction: index["prediction"],
+                      lower: index["lower"], upper: index["upper"], weight: index["weight"], time: index["time"])
         sliceCodes = Array(repeating: [], count: sliceIndex.count)
         sliceValues = Array(repeating: [:], count: sliceIndex.count)
     }
 
-    private func number(_ row: TableRow, _ role: String) throws -> Double {
-        switch row.field(index[role]!).number() {
+    private func number(_ row: TableRow, _ column: Int, _ role: String) throws -> Double {
+        switch row.field(column).number() {
         case .success(let v): return v
         case .failure(.empty): throw fail(row.line, role, "empty value; every row needs a \(role)")
         case .failure(.notFinite): throw fail(row.line, role, "\(shown(row, role)) is not a finite number")
@@ -162,15 +186,15 @@ final class PredictionBuilder: TableConsumer {
     }
 
     /// A class: 0, 1, true or false; for a task not yet known, any number.
-    private func label(_ row: TableRow, _ role: String) throws -> Double {
-        let f = row.field(index[role]!)
+    private func label(_ row: TableRow, _ column: Int, _ role: String) throws -> Double {
+        let f = row.field(column)
         switch f {
         case .json(.bool(let b)): return b ? 1 : 0
-        case .text(let b) where b.elementsEqual("true".utf8): return 1
-        case .text(let b) where b.elementsEqual("false".utf8): return 0
+        case .text(let b) where b.count == 4 && b.elementsEqual("true".utf8): return 1
+        case .text(let b) where b.count == 5 && b.elementsEqual("false".utf8): return 0
         default: break
         }
-        let v = try number(row, role)
+        let v = try number(row, column, role)
         if task == .binary && v != 0 && v != 1 {
             throw fail(row.line, role, "\(shown(row, role)) is not 0 or 1 (true or false) in a binary task")
         }
@@ -178,37 +202,36 @@ final class PredictionBuilder: TableConsumer {
     }
 
     func row(_ row: TableRow) throws {
-        let idField = row.field(index["id"]!)
+        let r = roles
+        let idField = row.field(r.id)
         if idField.isEmpty { throw fail(row.line, "id", "empty id; every row needs one") }
-        ids.append(idField.text)
-        lines.append(Int32(clamping: row.line))
-        labels.append(try label(row, "label"))
-        if index["score"] != nil {
-            let s = try number(row, "score")
-            guard s >= 0 && s <= 1 else { throw fail(row.line, "score", "\(shown(row, "score")) is outside [0, 1]; a score is the probability of class 1") }
-            scores.append(s)
+        let y = try label(row, r.label, "label")
+        var score = 0.0, prediction = 0.0, lo = 0.0, hi = 0.0, weight = 0.0, time = 0.0
+        if let c = r.score {
+            score = try number(row, c, "score")
+            guard score >= 0 && score <= 1 else { throw fail(row.line, "score", "\(shown(row, "score")) is outside [0, 1]; a score is the probability of class 1") }
         }
-        if index["prediction"] != nil {
-            predictions.append(task == .regression ? try number(row, "prediction") : try label(row, "prediction"))
+        if let c = r.prediction {
+            prediction = task == .regression ? try number(row, c, "prediction") : try label(row, c, "prediction")
         }
-        if index["lower"] != nil {
-            let lo = try number(row, "lower"), hi = try number(row, "upper")
+        if let c = r.lower, let d = r.upper {
+            lo = try number(row, c, "lower"); hi = try number(row, d, "upper")
             guard lo <= hi else { throw fail(row.line, "lower", "lower \(JSON.format(lo)) is above upper \(JSON.format(hi))") }
-            lower.append(lo); upper.append(hi)
         }
-        if index["weight"] != nil {
-            let w = try number(row, "weight")
-            guard w >= 0 else { throw fail(row.line, "weight", "\(shown(row, "weight")) is negative; weights are 0 or more") }
-            weights.append(w)
+        if let c = r.weight {
+            weight = try number(row, c, "weight")
+            guard weight >= 0 else { throw fail(row.line, "weight", "\(shown(row, "weight")) is negative; weights are 0 or more") }
         }
-        if index["time"] != nil {
-            let f = row.field(index["time"]!)
+        if let c = r.time {
+            let f = row.field(c)
             if f.isEmpty { throw fail(row.line, "time", "empty value; every row needs a time") }
             guard let t = TimeText.parse(f) else {
                 throw fail(row.line, "time", "\(shown(row, "time")) is neither an RFC 3339 time (2026-10-01T12:00:00Z) nor Unix seconds")
             }
-            times.append(t)
+            time = t
         }
+        columns.append(r, id: idField.text, line: row.line, label: y, score: score, prediction: prediction,
+                       lower: lo, upper: hi, weight: weight, time: time)
         for (k, i) in sliceIndex.enumerated() {
             let value = row.field(i).text
             if let code = sliceValues[k][value] {
@@ -225,10 +248,12 @@ final class PredictionBuilder: TableConsumer {
     }
 
     func finish(format: TableFormat, object: ObjectID) throws -> ReadPredictions {
+        let c = columns
+        let (ids, lines, labels, predictions) = (c.ids, c.lines, c.labels, c.predictions)
         // The task when the columns left it open (id, label, prediction only): binary when every
         // label and prediction is 0 or 1, else regression.
         let task = self.task ?? (labels.allSatisfy { $0 == 0 || $0 == 1 } && predictions.allSatisfy { $0 == 0 || $0 == 1 } ? .binary : .regression)
-        let order = ids.indices.sorted { ids[$0].utf8.lexicographicallyPrecedes(ids[$1].utf8) }
+        let order = PredictionTable.byteOrder(ids)
         var duplicate: (Int, Int)?
         for k in order.indices.dropFirst() where ids[order[k]] == ids[order[k - 1]] {
             let (a, b) = (min(order[k], order[k - 1]), max(order[k], order[k - 1]))
@@ -245,9 +270,9 @@ final class PredictionBuilder: TableConsumer {
         }
         let table = PredictionTable(
             task: task, ids: ids, labels: task == .binary ? labels.map { UInt8($0) } : [], targets: task == .regression ? labels : [],
-            scores: index["score"] == nil ? nil : scores, predictions: index["prediction"] == nil ? nil : predictions,
-            lower: index["lower"] == nil ? nil : lower, upper: index["upper"] == nil ? nil : upper,
-            weights: index["weight"] == nil ? nil : weights, times: index["time"] == nil ? nil : times, slices: slices)
+            scores: index["score"] == nil ? nil : c.scores, predictions: index["prediction"] == nil ? nil : predictions,
+            lower: index["lower"] == nil ? nil : c.lower, upper: index["upper"] == nil ? nil : c.upper,
+            weights: index["weight"] == nil ? nil : c.weights, times: index["time"] == nil ? nil : c.times, slices: slices)
         var used: [String: String] = [:]
         for (role, i) in index { used[role] = names[i] }
         return ReadPredictions(table: table, columns: used, format: format, object: object, evalSet: table.evalSetHash(order: order))

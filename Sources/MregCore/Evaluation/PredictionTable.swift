@@ -57,26 +57,41 @@ public struct PredictionTable: Sendable {
     /// increasing byte order of its id: the id's UTF-8 byte count in decimal, `:`, the id's bytes,
     /// a tab, the label (binary `0` or `1`; regression the shortest decimal that reads back as the
     /// same double, as in records), `\n`.
-    public var evalSetHash: String {
-        evalSetHash(order: ids.indices.sorted { ids[$0].utf8.lexicographicallyPrecedes(ids[$1].utf8) })
+    public var evalSetHash: String { evalSetHash(order: Self.byteOrder(ids)) }
+
+    /// Row indices in increasing byte order of `ids`. Sorted as (first eight bytes, row) pairs,
+    /// comparing whole ids only where the first eight bytes are equal.
+    static func byteOrder(_ ids: [String]) -> [Int] {
+        var keyed = ids.indices.map { i -> (key: UInt64, row: Int) in
+            var key: UInt64 = 0, taken = 0
+            for b in ids[i].utf8.prefix(8) { key = key << 8 | UInt64(b); taken += 1 }
+            return (key << (8 * UInt64(8 - taken)) , i)
+        }
+        keyed.sort { a, b in a.key != b.key ? a.key < b.key : ids[a.row].utf8.lexicographicallyPrecedes(ids[b.row].utf8) }
+        return keyed.map(\.row)
     }
 
     /// The hash with the rows' order by id already known.
     func evalSetHash(order: [Int]) -> String {
         var h = SHA256()
         h.update(data: Array("mreg.evalset 1 \(task.rawValue)\n".utf8))
-        var line: [UInt8] = []
+        // Lines gathered into 64 KiB pieces: one hash update per piece, not per row.
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 16 + 256)
+        var digits = [UInt8](repeating: 0, count: 20)
         for i in order {
-            line.removeAll(keepingCapacity: true)
             let id = ids[i].utf8
-            line.append(contentsOf: String(id.count).utf8)
-            line.append(UInt8(ascii: ":"))
-            line.append(contentsOf: id)
-            line.append(9)
-            line.append(contentsOf: (task == .binary ? String(labels[i]) : JSON.format(targets[i])).utf8)
-            line.append(10)
-            h.update(data: line)
+            var n = id.count, d = digits.count
+            repeat { d -= 1; digits[d] = UInt8(ascii: "0") + UInt8(n % 10); n /= 10 } while n > 0
+            buffer.append(contentsOf: digits[d...])
+            buffer.append(UInt8(ascii: ":"))
+            buffer.append(contentsOf: id)
+            buffer.append(9)
+            if task == .binary { buffer.append(UInt8(ascii: "0") + labels[i]) } else { buffer.append(contentsOf: JSON.format(targets[i]).utf8) }
+            buffer.append(10)
+            if buffer.count >= 1 << 16 { h.update(data: buffer); buffer.removeAll(keepingCapacity: true) }
         }
+        h.update(data: buffer)
         return Hex.encode(h.finalize())
     }
 }

@@ -28,6 +28,21 @@ struct CSVTokenizer {
         let n = chunk.count
         var i = 0
         while i < n {
+            // The common case first: a record that starts here and ends within the chunk, with
+            // no quote and no carriage return, is handed over in place, without copying it.
+            if state == .fieldStart && bytes.isEmpty && ends.isEmpty && !sawQuote,
+               let end = plainRecordEnd(p, from: i, to: n) {
+                if end > i || !ends.isEmpty {
+                    ends.append(end - i)
+                    let record = UnsafeBufferPointer(start: p + i, count: end - i)
+                    try ends.withUnsafeBufferPointer { e in try emit(CSVRecord(bytes: record, ends: e, line: line, separators: 1)) }
+                }
+                ends.removeAll(keepingCapacity: true)
+                line += 1
+                recordLine = line
+                i = end + 1
+                continue
+            }
             switch state {
             case .fieldStart:
                 if p[i] == 0x22 { state = .quoted; quoteLine = line; sawQuote = true; i += 1 } else { state = .unquoted }
@@ -75,6 +90,27 @@ struct CSVTokenizer {
         }
     }
 
+    /// Where the record starting at `from` ends (its line feed), when that is before `to` and the
+    /// record has no quote or carriage return; the separators' offsets are left in `ends`.
+    /// Nil (and `ends` emptied) otherwise: the state machine below reads the record.
+    private mutating func plainRecordEnd(_ p: UnsafePointer<UInt8>, from: Int, to n: Int) -> Int? {
+        var j = from
+        while j < n {
+            let b = p[j]
+            if b > 0x2C { j += 1; continue }
+            if b == 0x2C {
+                ends.append(j - from)
+            } else if b == 0x0A {
+                return j
+            } else if b == 0x22 || b == 0x0D {
+                break
+            }
+            j += 1
+        }
+        ends.removeAll(keepingCapacity: true)
+        return nil
+    }
+
     /// Ends the input: an unterminated last record is emitted; an open quote is an error.
     mutating func finish(_ emit: (CSVRecord) throws -> Void) throws {
         switch state {
@@ -97,7 +133,7 @@ struct CSVTokenizer {
         if ends.isEmpty && bytes.isEmpty && !sawQuote { return }
         ends.append(bytes.count)
         try bytes.withUnsafeBufferPointer { b in
-            try ends.withUnsafeBufferPointer { e in try emit(CSVRecord(bytes: b, ends: e, line: recordLine)) }
+            try ends.withUnsafeBufferPointer { e in try emit(CSVRecord(bytes: b, ends: e, line: recordLine, separators: 0)) }
         }
     }
 }
@@ -108,11 +144,14 @@ struct CSVRecord {
     let ends: UnsafeBufferPointer<Int>
     /// The line the record starts on (1-based, counting line breaks inside quoted fields).
     let line: Int
+    /// 1 when `bytes` is the record as in the file, a separator after each field but the last
+    /// (read in place); 0 when it is the fields' contents alone, unquoted and joined.
+    let separators: Int
 
     var count: Int { ends.count }
 
     subscript(i: Int) -> UnsafeBufferPointer<UInt8> {
-        let start = i == 0 ? 0 : ends[i - 1]
+        let start = i == 0 ? 0 : ends[i - 1] + separators
         return UnsafeBufferPointer(rebasing: bytes[start..<ends[i]])
     }
 
