@@ -14,7 +14,8 @@ Measures, on the same machine in the same run:
   is not counted for scikit-learn).
 - the bootstrap as a Python loop: the same stratified resamples drawn with numpy, each passed to
   the same scikit-learn metric functions; run for --python-resamples and scaled to R.
-- reading speed: mreg register --bootstrap 0 on a ~100 MB CSV (MB/s of the whole command).
+- reading speed: mreg register --bootstrap 0 on a ~100 MB CSV (MB/s of the whole command), and the
+  reading alone on the same file (mreg-populate --read-predictions, built beside $MREG).
 - with --csv-swift: mreg's CSV tokenizer against yaslab/CSV.swift's CSVReader on that file
   (scripts/bench-csv, built in /tmp with the package at $CSV_SWIFT).
 Uses the venv of scripts/make-eval-fixtures.py (.venv-fixtures) for numpy and scikit-learn.
@@ -112,7 +113,8 @@ def python_bootstrap(y, s, resamples, seed):
 def mreg_binary():
     if os.environ.get("MREG"):
         return os.environ["MREG"]
-    subprocess.check_call(["swift", "build", "-c", "release", "-j", "1", "--product", "mreg"], cwd=ROOT)
+    for product in ["mreg", "mreg-populate"]:
+        subprocess.check_call(["swift", "build", "-c", "release", "-j", "1", "--product", product], cwd=ROOT)
     return os.path.join(ROOT, ".build", "release", "mreg")
 
 
@@ -193,6 +195,16 @@ def main():
     print("| Python loop, %d stratified resamples × scikit-learn metrics (scaled from %d) | %s | | |" % (a.resamples, a.python_resamples, py_s))
     print("| **mreg register --bootstrap %d** (all metrics with intervals) | %s | %.0f | %.0f (Python loop) |" % (a.resamples, boot_s, boot_rss, py_s.cpu / boot_s.cpu))
     print("| **mreg register --bootstrap 0** on %.0f MB (%d rows) | %s | %.0f | %.0f MB/s of CPU |" % (big_size / 1e6, big_rows, big_s, big_rss, big_size / big_s.cpu / 1e6))
+    populate = os.path.join(os.path.dirname(mreg), "mreg-populate")
+    if os.path.exists(populate):
+        # Reading alone: tokenize, parse and check every value, sort the ids, hash the evaluation
+        # set; nothing stored (mreg-populate --read-predictions, the code path of register).
+        read_s, read_rss, out = run([populate, "--read-predictions", big])
+        r = json.loads(out)
+        print("| **mreg reading the predictions alone** (tokenize, parse, check, sort ids, hash the evaluation set) on %.0f MB | %s | %.0f | %.0f MB/s of CPU |" % (
+            big_size / 1e6, read_s, read_rss, big_size / r["cpu_seconds"] / 1e6))
+    else:
+        print("(no %s: build it with `swift build -c release --product mreg-populate` for the reading figure)" % populate)
     if a.csv_swift:
         small = os.path.join(WORK, "parsers.csv")
         make_table(small, int(a.csv_swift_mb * 1e6 / (size / a.rows)), 3)

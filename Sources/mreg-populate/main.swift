@@ -4,10 +4,32 @@
 // per version. Used by scripts/benchmark.py; not installed, not part of the command-line contract.
 //
 //   mreg-populate REGISTRY MODEL COUNT
+//
+// Also the reading benchmark of scripts/bench_eval.py: reads and checks a predictions table as
+// `register --predictions` does (tokenize, parse numbers, check every row, sort the ids, hash
+// the evaluation set), without storing anything, and prints rows, CPU seconds and MB/s:
+//
+//   mreg-populate --read-predictions FILE
 import Foundation
 import MregCore
 
 let args = CommandLine.arguments
+if args.count == 3 && args[1] == "--read-predictions" {
+    do {
+        let started = clock()
+        let read = try PredictionReader.read(path: args[2], options: PredictionOptions())
+        let seconds = Double(clock() - started) / Double(CLOCKS_PER_SEC)
+        let bytes = (try FileManager.default.attributesOfItem(atPath: args[2])[.size] as? NSNumber)?.doubleValue ?? 0
+        print("{\"rows\": \(read.table.count), \"bytes\": \(Int(bytes)), \"cpu_seconds\": \(seconds), \"mb_per_s\": \(bytes / seconds / 1e6)}")
+        exit(0)
+    } catch let e as MregError {
+        FileHandle.standardError.write(Data("mreg-populate: \(e.message)\n".utf8))
+        exit(e.exitCode)
+    } catch {
+        FileHandle.standardError.write(Data("mreg-populate: \(error)\n".utf8))
+        exit(1)
+    }
+}
 guard args.count == 4, let count = Int(args[3]), count > 0 else {
     FileHandle.standardError.write(Data("usage: mreg-populate REGISTRY MODEL COUNT\n".utf8))
     exit(2)
