@@ -155,9 +155,26 @@ struct AlertEngineTests {
 
     // MARK: - The simulated quarter
 
+    /// A tuned policy for the simulation (docs/monitoring.md): faster on drift, tighter on missing values.
+    static let tuned = policy("""
+        alerts:
+          - when: missing_rate(*) > reference + 0.05
+            severity: critical
+          - when: schema_changes > 0
+            severity: critical
+          - when: psi(*) > 0.2
+            min_rows: 200
+            resolve_after: 3 windows
+          - when: wasserstein(*) > 0.3
+            min_rows: 200
+            for: 2 windows
+        """)
+
     /// 90 quiet days, then amount drifts (×2) for 10 days, then age arrives all missing for 5.
-    @Test("simulation: 90 quiet windows stay silent, drift alerts within 3 windows, a broken feed is one critical alert")
-    func simulation() throws {
+    @Test("simulation: 90 quiet windows stay silent, drift alerts within 3 windows, a broken feed is one critical alert",
+          arguments: ["default", "tuned"])
+    func simulation(policyName: String) throws {
+        let policy = policyName == "default" ? AlertPolicy.default : Self.tuned
         var feed = SyntheticFeed(seed: 20261202)
         let ref = try profile(feed.csv(rows: 5000))
         var windows: [WindowEvidence] = []
@@ -169,20 +186,22 @@ struct AlertEngineTests {
         var state = AlertState()
         var transitions: [(day: Int, AlertTransition)] = []
         for (d, w) in windows.enumerated() {
-            let run = AlertEngine.run(policy: .default, reference: ref, evaluation: .init(), windows: [w], previous: state)
+            let run = AlertEngine.run(policy: policy, reference: ref, evaluation: .init(), windows: [w], previous: state)
             state = run.state
             transitions += run.transitions.map { (d, $0) }
         }
         let quiet = transitions.filter { $0.day < 90 }
         #expect(quiet.isEmpty, "false alerts in the quiet quarter: \(quiet.map { "\($0.day) \($0.1.key.description)" })")
         let drift = transitions.filter { $0.day >= 90 && $0.day < 100 && $0.1.kind == .fired }
-        #expect(drift.first.map { $0.day - 90 + 1 } ?? 99 <= 3, "windows until the drift alert: \(drift.map(\.day))")
+        let untilDrift = drift.first.map { $0.day - 90 + 1 } ?? 99
+        #expect(untilDrift <= 3, "windows until the drift alert: \(drift.map(\.day))")
         #expect(drift.allSatisfy { $0.1.key.column == "amount" }, "\(drift.map { $0.1.key.description })")
         let broken = transitions.filter { $0.day >= 100 && $0.1.kind == .fired }
         #expect(broken.count == 1 && broken.first?.1.severity == .critical && broken.first?.1.key.column == "age",
                 "\(broken.map { "\($0.day) \($0.1.key.description) \($0.1.severity)" })")
+        print("simulation (\(policyName) policy): false alerts in 90 quiet windows: \(quiet.count); windows until the drift alert: \(untilDrift) (\(drift.map { $0.1.key.description }.joined(separator: ", "))); alerts fired by the broken feed: \(broken.count) (\(broken.map { "\($0.1.severity) \($0.1.key.description)" }.joined(separator: ", ")))")
         // The whole quarter in one run gives the same transitions.
-        let once = AlertEngine.run(policy: .default, reference: ref, evaluation: .init(), windows: windows, previous: AlertState())
+        let once = AlertEngine.run(policy: policy, reference: ref, evaluation: .init(), windows: windows, previous: AlertState())
         #expect(once.transitions == transitions.map(\.1) && once.state == state)
     }
 }
