@@ -146,3 +146,36 @@ struct DriftMeasureTests {
         #expect(abs(DriftMeasures.wasserstein([0, 1], [1, 2]) - 1) < 1e-12)
     }
 }
+
+/// Batch profiles merged into a window's (Profile+Merge.swift), as the observation log needs.
+@Suite("Monitoring: merging batch profiles")
+struct ProfileMergeTests {
+    @Test("two halves merged: exact counts, bins, mean and std; the same psi, js and ks; close percentiles")
+    func halves() throws {
+        let dir = TemporaryDirectory()
+        let text = try String(contentsOfFile: FixturePaths.path("monitoring/window.csv"), encoding: .utf8)
+        var lines = text.split(separator: "\n").map(String.init)
+        let header = lines.removeFirst()
+        let a = dir.write("a.csv", ([header] + lines[..<700]).joined(separator: "\n") + "\n")
+        let b = dir.write("b.csv", ([header] + lines[700...]).joined(separator: "\n") + "\n")
+        let ref = try DriftMeasureTests.profile("reference.csv")
+        let whole = try DriftMeasureTests.profile("window.csv", reference: ref)
+        let parts = try [a, b].map { try Profiler.profile(path: $0, source: $0, format: .csv, reference: ref) }
+        let merged = try #require(Profile.merged(parts))
+        #expect(merged.rows == whole.rows)
+        #expect(merged.columns["merchant"] == whole.columns["merchant"])
+        for column in ["amount", "age", "flag"] {
+            let m = try DriftMeasureTests.numeric(merged, column), w = try DriftMeasureTests.numeric(whole, column)
+            let r = try DriftMeasureTests.numeric(ref, column)
+            #expect(m.count == w.count && m.missing == w.missing && m.min == w.min && m.max == w.max, "\(column)")
+            #expect(m.counts == w.counts && m.below == w.below && m.above == w.above && m.edges == w.edges, "\(column)")
+            #expect(abs(m.mean - w.mean) < 1e-9 * max(1, abs(w.mean)) && abs(m.std - w.std) < 1e-9 * max(1, w.std), "\(column)")
+            #expect(DriftMeasures.psi(r, m) == DriftMeasures.psi(r, w) && DriftMeasures.ks(r, m) == DriftMeasures.ks(r, w))
+            let spread = w.percentile(90) - w.percentile(10)
+            for p in [10, 50, 90] {
+                #expect(abs(m.percentile(p) - w.percentile(p)) <= 0.05 * spread, "\(column) p\(p): \(m.percentile(p)) vs \(w.percentile(p))")
+            }
+        }
+        #expect(Profile.merged([whole]) == whole && Profile.merged([]) == nil)
+    }
+}
