@@ -29,6 +29,8 @@ public struct ModelState: Equatable, Sendable {
     /// Stage → the newest entry *before this one* that changed that stage's champion. With the
     /// entry's own `stage`, this lets `NAME@STAGE~K` and `rollback` walk champion changes only.
     public var priorChanges: [String: ObjectID] = [:]
+    /// The alert policy object in force (Monitoring/), if any; absent from older states.
+    public var alertPolicy: ObjectID?
 
     var json: JSON {
         var o: [String: JSON] = [
@@ -38,6 +40,7 @@ public struct ModelState: Equatable, Sendable {
             "prior_changes": .object(priorChanges.mapValues { .string($0.description) }),
         ]
         o["policy"] = policy.map { .string($0.description) } ?? .null
+        if let alertPolicy { o["alert_policy"] = .string(alertPolicy.description) }
         return .object(o)
     }
 
@@ -63,6 +66,10 @@ public struct ModelState: Equatable, Sendable {
             guard let s = val.string, let id = ObjectID(s) else { throw fail("bad prior change of \(k)") }
             priorChanges[k] = id
         }
+        if let p = json["alert_policy"] {
+            guard let s = p.string, let id = ObjectID(s) else { throw fail("bad alert policy id") }
+            alertPolicy = id
+        }
     }
 }
 
@@ -81,6 +88,8 @@ public struct HistoryEntry: Equatable, Sendable {
         case rolledBack = "rolled_back"
         /// A co-signature of the current champion of a stage (see Signing/); changes no state.
         case signed
+        /// `mreg alerts NAME --set FILE` (Monitoring/).
+        case alertPolicy = "alert_policy"
 
         /// Events that change a stage's champion.
         public var changesChampion: Bool { self == .promoted || self == .overridden || self == .rolledBack }
@@ -152,10 +161,11 @@ public struct HistoryEntry: Equatable, Sendable {
         var ids: [ObjectID] = []
         if let prev { ids.append(prev) }
         if let p = state.policy { ids.append(p) }
+        if let p = state.alertPolicy { ids.append(p) }
         ids += state.baselines.values
         ids += state.champions.values.map(\.record)
         ids += state.priorChanges.values
-        for key in ["record", "policy", "baseline_object", "replaced_record"] {
+        for key in ["record", "policy", "baseline_object", "replaced_record", "alert_policy"] {
             if let s = details[key]?.string, let id = ObjectID(s) { ids.append(id) }
         }
         ids += Registry.signatureIDs(self)  // signature objects (Signing/): gc keeps them, fsck checks them

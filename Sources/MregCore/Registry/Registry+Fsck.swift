@@ -171,6 +171,7 @@ extension Registry {
                     _ = need(r.metricsFile, "\(m)@\(n) metrics file")
                     if let p = r.paramsFile { _ = need(p, "\(m)@\(n) params file") }
                     if let e = r.evaluation { _ = need(e.predictions, "\(m)@\(n) predictions") }
+                    if let p = r.referenceProfile { _ = need(p, "\(m)@\(n) reference profile") }
                 } catch let e as MregError {
                     report.problems.append(e.message)
                 }

@@ -15,6 +15,8 @@ public struct RegisterRequest: Sendable {
     public var codeRevision: String?
     /// `--predictions FILE` and its options: metrics computed by mreg (Evaluation/).
     public var predictions: PredictionsRequest?
+    /// `--reference FILE` (and `--reference-format`): features to profile for monitoring (Monitoring/).
+    public var reference: ReferenceRequest?
 
     public init(model: ModelName, paths: [String], metricsFile: String?, paramsFile: String? = nil, message: String = "",
                 labels: [String] = [], data: [String] = [], codeRevision: String? = nil, predictions: PredictionsRequest? = nil) {
@@ -62,6 +64,7 @@ extension Registry {
         let labels = try Self.parseLabels(request.labels)
         try Self.checkLineage(request)
         try TextRules.checkOneLine(request.message, what: "--message", limit: TextRules.messageLimit)
+        let referenceProfile = try request.reference.map(Self.profileReference)
         let files = try ArtifactWalker.collect(request.paths, registryRoot: root)
         if files.isEmpty { throw MregError.invalid("nothing to register: the paths given hold no files") }
 
@@ -92,6 +95,7 @@ extension Registry {
         let metricsID = try store.put(metricsBytes)
         if let path = registered.predictionsPath, let e = registered.evaluation { try storePredictions(path, expected: e.predictions) }
         let paramsID = try paramsBytes.map { try store.put($0) }
+        let referenceID = try referenceProfile.map { try store.put($0.json.canonicalBytes) }
 
         var result: (VersionRecord, ObjectID)?
         var indexEntry: String?
@@ -105,11 +109,12 @@ extension Registry {
         try append(request.model, abort: abort) { _, head in
             var state = head?.state ?? ModelState()
             let n = state.versions + 1
-            let record = VersionRecord(
+            var record = VersionRecord(
                 model: request.model, version: n, created: Clock.nowISO(), author: TextRules.fromEnvironment(Sys.userName()),
                 message: request.message, labels: labels, metrics: metrics, params: params, artifacts: artifacts,
                 metricsFile: metricsID, paramsFile: paramsID,
                 lineage: .init(data: request.data, codeRevision: request.codeRevision), evaluation: registered.evaluation)
+            record.referenceProfile = referenceID
             let id = try store.put(record.json.canonicalBytes)
             // The index entry is written before the commit; until HEAD moves, readers ignore it
             // (it is past state.versions) and the next writer overwrites it.

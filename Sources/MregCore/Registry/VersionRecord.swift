@@ -29,6 +29,8 @@ public struct VersionRecord: Equatable, Sendable {
     public var lineage: Lineage
     /// What `register --predictions` computed (nil for reported metrics only).
     public var evaluation: Evaluation?
+    /// `register --reference FILE`: the profile object of the reference features (Monitoring/).
+    public var referenceProfile: ObjectID?
 
     public struct Lineage: Equatable, Sendable {
         public var data: [String]
@@ -66,6 +68,7 @@ public struct VersionRecord: Equatable, Sendable {
         ]
         if let paramsFile { o["params_file"] = .string(paramsFile.description) }
         if let evaluation { o["evaluation"] = evaluation.json }
+        if let referenceProfile { o["reference_profile"] = .string(referenceProfile.description) }
         return .object(o)
     }
 
@@ -112,6 +115,10 @@ public struct VersionRecord: Equatable, Sendable {
         let lin = json["lineage"]
         self.lineage = Lineage(data: (lin?["data"]?.array ?? []).compactMap(\.string), codeRevision: lin?["code_revision"]?.string)
         if let e = json["evaluation"] { self.evaluation = try Evaluation(json: e, source: source) }
+        if let r = json["reference_profile"] {
+            guard let text = r.string, let id = ObjectID(text) else { throw fail("bad reference_profile") }
+            self.referenceProfile = id
+        }
     }
 
     init(model: ModelName, version: Int, created: String, author: String, message: String, labels: [String: String],
@@ -136,6 +143,7 @@ public struct VersionRecord: Equatable, Sendable {
     var referencedObjects: [ObjectID] {
         artifacts.map(\.object) + [metricsFile] + (paramsFile.map { [$0] } ?? [])
             + (evaluation.map { [$0.predictions] } ?? [])
+            + (referenceProfile.map { [$0] } ?? [])
     }
 }
 

@@ -67,6 +67,8 @@ struct Log: ParsableCommand {
             return "OVERRODE gates: \(v) to \(stage)\(replaced); reason: \(e.details["reason"]?.string ?? "?"); failed: \(failed.joined(separator: "; "))"
         case .signed:
             return "signed \(v) as champion of \(stage) (history #\(e.details["sequence"]?.int ?? 0))"
+        case .alertPolicy:
+            return "alert policy set to \(e.details["alert_policy"]?.string ?? "?")"
         case .rolledBack:
             let from = e.details["replaced"]?["version"]?.int.map { "\(m)@\($0)" } ?? "?"
             return "rolled back \(stage) from \(from) to \(v); reason: \(e.details["reason"]?.string ?? "?")"

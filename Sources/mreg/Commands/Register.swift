@@ -14,6 +14,10 @@ struct Register: ParsableCommand {
             mreg computes the metrics itself, with 95% bootstrap intervals, and stores the file with the \
             version; --metrics is then optional (its metrics are kept as reported; a name both reported \
             and computed is an error). Columns, metrics and options: docs/evaluation.md.
+
+            With --reference FILE (the training or validation features, CSV or JSON Lines) mreg stores \
+            a profile of every column with the version, for drift and integrity monitoring \
+            (docs/monitoring.md).
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -44,21 +48,29 @@ struct Register: ParsableCommand {
 
     @OptionGroup(title: "Metrics computed from predictions") var evaluation: EvaluationOptions
 
+    @Option(name: .long, help: ArgumentHelp("Reference features (CSV or JSON Lines) to profile for monitoring.", valueName: "file"))
+    var reference: String?
+
+    @Option(name: .long, help: ArgumentHelp("The reference file's format when the extension does not say.", valueName: "csv|jsonl"))
+    var referenceFormat: String?
+
     func run() throws {
         let model = try ModelName(name)
         let predictions = try evaluation.request()
         if metrics == nil && predictions == nil { throw ValidationError("give --metrics FILE or --predictions FILE") }
+        if reference == nil && referenceFormat != nil { throw ValidationError("--reference-format needs --reference FILE") }
         let registry = try global.open()
-        let result = try registry.register(
-            RegisterRequest(model: model, paths: paths, metricsFile: metrics, paramsFile: params, message: message,
-                            labels: label, data: data, codeRevision: codeRevision, predictions: predictions),
-            progress: TerminalProgress.make(json: global.json))
+        var request = RegisterRequest(model: model, paths: paths, metricsFile: metrics, paramsFile: params, message: message,
+                                      labels: label, data: data, codeRevision: codeRevision, predictions: predictions)
+        request.reference = reference.map { ReferenceRequest(path: $0, format: referenceFormat) }
+        let result = try registry.register(request, progress: TerminalProgress.make(json: global.json))
         let r = result.record
         if global.json {
             Output.json(.object([
                 "model": .string(r.model.value), "version": .number(Double(r.version)), "name": .string(r.name),
                 "id": .string(result.recordID.description), "files": .number(Double(result.files)),
                 "bytes": .number(Double(r.totalSize)), "new_bytes": .number(Double(result.newBytes)),
+                "reference_profile": r.referenceProfile.map { .string($0.description) } ?? .null,
             ]))
         } else {
             Output.line("\(r.name) \(result.recordID)")

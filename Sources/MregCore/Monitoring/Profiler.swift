@@ -1,0 +1,270 @@
+/// Profiles a row table (CSV or JSON Lines, read by `TableReader`) in one streaming pass, with
+/// memory bounded whatever the row count: per column a few running sums (Welford's mean and
+/// variance), a uniform reservoir sample of at most `sampleLimit` values (deterministic: a fixed
+/// seed per column) and at most `distinctLimit` distinct values with their counts.
+///
+/// Decile edges and percentiles are exact (numpy's `quantile`, linear method) for columns of at
+/// most `sampleLimit` values and computed from the reservoir sample above that. Bin counts are
+/// always exact: against a reference's edges in the same pass, or, for a reference with more
+/// values than the sample holds, by a second pass over the file once its edges are known.
+public enum Profiler {
+    /// Values kept per numeric column for its quantiles.
+    public static let sampleLimit = 10_000
+    /// Distinct values counted exactly per column; later new values count as `other`.
+    public static let distinctLimit = 1_000
+    /// Columns a profile may have.
+    public static let columnLimit = 500
+
+    /// Profiles a file.
+    ///
+    /// - Parameters:
+    ///   - path: the table.
+    ///   - source: what to call it in errors (`reference file ref.csv`).
+    ///   - format: csv or jsonl (`TableFormat.of`).
+    ///   - reference: when given, numeric columns that are numeric in the reference are counted
+    ///     in the reference's bins (and `below`/`above` its range), as the drift measures need.
+    ///   - exclude: columns not to profile (id, label, score, time: not features).
+    /// - Throws: `MregError.invalid` naming the file, line and column for a table mreg cannot read
+    ///   (no rows, ragged rows, not UTF-8) or more than `columnLimit` columns.
+    public static func profile(path: String, source: String, format: TableFormat, reference: Profile? = nil,
+                               exclude: Set<String> = []) throws -> Profile {
+        let first = ProfileBuilder(source: source, reference: reference, exclude: exclude)
+        _ = try TableReader.read(path: path, source: source, format: format, into: first)
+        // A second pass only for reference columns whose edges came from a sample.
+        let needed = first.edgesNeedingCounts()
+        if !needed.isEmpty {
+            let second = ProfileBuilder(source: source, reference: nil, exclude: exclude, countingOnly: needed)
+            _ = try TableReader.read(path: path, source: source, format: format, into: second)
+            first.takeCounts(from: second)
+        }
+        return first.profile()
+    }
+}
+
+/// The accumulators of one column.
+final class ColumnAccumulator {
+    var missing = 0
+    var numeric = true
+    // Numeric: count, Welford mean and sum of squared deviations, range, reservoir.
+    var n = 0
+    var mean = 0.0
+    var m2 = 0.0
+    var lo = Double.infinity
+    var hi = -Double.infinity
+    var reservoir: [Double] = []
+    var rng: SplitMix64
+    /// Interior edges to count in (from a reference, or for a second pass), and the counts.
+    var interior: [Double]?
+    var outer: (lo: Double, hi: Double)?
+    var counts = [Int](repeating: 0, count: 10)
+    var below = 0
+    var above = 0
+    // Categorical: distinct values counted while fewer than `distinctLimit`, else `other`.
+    var values: [String: Int] = [:]
+    var other = 0
+    /// False once a still-numeric column passed `distinctLimit` distinct values: its text
+    /// values are no longer counted (a later switch to categorical puts the earlier rows in `other`).
+    var tracking = true
+    var overflowed = false
+
+    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
+
+    func add(_ field: TableField) {
+        if field.isEmpty { missing += 1; return }
+        if numeric {
+            if case .success(let x) = field.number() {
+                addNumber(x)
+                if tracking { addText(field.text, switching: false) }
+                return
+            }
+            // The first value that is not a number: the column is categorical from now on.
+            numeric = false
+            if !tracking { other += n - values.values.reduce(0, +) }
+            reservoir = []
+        }
+        addText(field.text, switching: true)
+    }
+
+    private func addNumber(_ x: Double) {
+        n += 1
+        let d = x - mean
+        mean += d / Double(n)
+        m2 += d * (x - mean)
+        if x < lo { lo = x }
+        if x > hi { hi = x }
+        if reservoir.count < Profiler.sampleLimit {
+            reservoir.append(x)
+        } else {
+            let j = Int(rng.next() % UInt64(n))
+            if j < Profiler.sampleLimit { reservoir[j] = x }
+        }
+        if let interior { count(x, interior) }
+    }
+
+    func count(_ x: Double, _ interior: [Double]) {
+        counts[Self.bin(x, interior)] += 1
+        if let outer {
+            if x < outer.lo { below += 1 } else if x > outer.hi { above += 1 }
+        }
+    }
+
+    /// The number of interior edges at or below `x` (numpy `searchsorted(…, side="right")`).
+    static func bin(_ x: Double, _ interior: [Double]) -> Int {
+        var a = 0, b = interior.count
+        while a < b {
+            let m = (a + b) / 2
+            if interior[m] <= x { a = m + 1 } else { b = m }
+        }
+        return a
+    }
+
+    private func addText(_ text: String, switching: Bool) {
+        if let c = values[text] { values[text] = c + 1; return }
+        if values.count < Profiler.distinctLimit { values[text] = 1; return }
+        if numeric && !switching { tracking = false; return }
+        overflowed = true
+        other += 1
+    }
+}
+
+/// Deterministic 64-bit generator (Steele, Lea and Flood's SplitMix64) for the reservoirs.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The `TableConsumer` behind `Profiler.profile`.
+final class ProfileBuilder: TableConsumer {
+    let source: String
+    let reference: Profile?
+    let exclude: Set<String>
+    /// For a second pass: column → interior edges; only bin counts are kept.
+    let countingOnly: [String: [Double]]?
+    private(set) var names: [String] = []
+    private(set) var accumulators: [ColumnAccumulator?] = []
+    private(set) var rows = 0
+
+    init(source: String, reference: Profile?, exclude: Set<String>, countingOnly: [String: [Double]]? = nil) {
+        self.source = source
+        self.reference = reference
+        self.exclude = exclude
+        self.countingOnly = countingOnly
+    }
+
+    func header(_ columns: [String]) throws {
+        let kept = columns.filter { !exclude.contains($0) }
+        if kept.count > Profiler.columnLimit {
+            throw MregError.invalid("\(source): \(kept.count) columns to profile; the limit is \(Profiler.columnLimit)")
+        }
+        names = columns
+        accumulators = columns.enumerated().map { i, name in
+            if exclude.contains(name) { return nil }
+            let a = ColumnAccumulator(seed: 0x6D72_6567 &+ UInt64(i))
+            if let countingOnly {
+                guard let edges = countingOnly[name] else { return nil }
+                a.interior = edges
+            } else if case .numeric(let r)? = reference?.columns[name] {
+                a.interior = Array(r.edges[1...9])
+                a.outer = (r.edges[0], r.edges[10])
+            }
+            return a
+        }
+    }
+
+    func row(_ row: TableRow) throws {
+        rows += 1
+        if countingOnly != nil {
+            for (i, a) in accumulators.enumerated() {
+                guard let a, let interior = a.interior, case .success(let x) = row.field(i).number() else { continue }
+                a.count(x, interior)
+            }
+            return
+        }
+        for (i, a) in accumulators.enumerated() { a?.add(row.field(i)) }
+    }
+
+    /// Columns binned on their own edges whose values did not all fit in the sample.
+    func edgesNeedingCounts() -> [String: [Double]] {
+        var out: [String: [Double]] = [:]
+        for (i, a) in accumulators.enumerated() {
+            guard let a, a.numeric, a.interior == nil, a.n > Profiler.sampleLimit else { continue }
+            out[names[i]] = Array(Self.edges(a)[1...9])
+        }
+        return out
+    }
+
+    func takeCounts(from second: ProfileBuilder) {
+        for (i, a) in accumulators.enumerated() {
+            guard let a, let b = second.accumulators[i], let interior = b.interior else { continue }
+            a.interior = interior
+            a.counts = b.counts
+        }
+    }
+
+    /// min, the deciles of the sample, max.
+    static func edges(_ a: ColumnAccumulator) -> [Double] {
+        let sorted = a.reservoir.sorted()
+        return [a.lo] + (1...9).map { Quantile.linear(sorted, Double($0) / 10) } + [a.hi]
+    }
+
+    func profile() -> Profile {
+        var columns: [String: ColumnProfile] = [:]
+        for (i, a) in accumulators.enumerated() {
+            guard let a else { continue }
+            columns[names[i]] = Self.summary(a)
+        }
+        return Profile(rows: rows, columns: columns)
+    }
+
+    static func summary(_ a: ColumnAccumulator) -> ColumnProfile {
+        if a.numeric {
+            guard a.n > 0 else { return .empty(missing: a.missing) }
+            let sorted = a.reservoir.sorted()
+            var percentiles = (0...100).map { Quantile.linear(sorted, Double($0) / 100) }
+            percentiles[0] = a.lo
+            percentiles[100] = a.hi
+            var edges: [Double]
+            if a.interior != nil, let outer = a.outer {
+                edges = [outer.lo] + a.interior! + [outer.hi]
+            } else if let interior = a.interior {
+                edges = [a.lo] + interior + [a.hi]  // counted in a second pass
+            } else {
+                edges = Self.edges(a)  // every value is in the sample: count them there
+                let interior = Array(edges[1...9])
+                for x in a.reservoir { a.counts[ColumnAccumulator.bin(x, interior)] += 1 }
+            }
+            return .numeric(NumericProfile(
+                count: a.n, missing: a.missing, min: a.lo, max: a.hi, mean: a.mean, std: (a.m2 / Double(a.n)).squareRoot(),
+                edges: edges, counts: a.counts, below: a.below, above: a.above, percentiles: percentiles, sample: sorted.count))
+        }
+        let ranked = a.values.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        let top = ranked.prefix(CategoricalProfile.topLimit).map { (value: $0.key, count: $0.value) }
+        let listed = top.reduce(0) { $0 + $1.count }
+        let count = a.values.values.reduce(0, +) + a.other
+        return .categorical(CategoricalProfile(count: count, missing: a.missing, top: top, other: count - listed,
+                                               complete: count == listed && !a.overflowed && a.tracking))
+    }
+}
+
+/// Quantiles as numpy computes them by default (`method="linear"`, R's type 7).
+public enum Quantile {
+    /// The `q` quantile (0…1) of ascending `sorted` values: position h = (n − 1)·q, then
+    /// x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]). NaN for no values.
+    public static func linear(_ sorted: [Double], _ q: Double) -> Double {
+        guard !sorted.isEmpty else { return .nan }
+        let h = Double(sorted.count - 1) * q
+        let i = Int(h.rounded(.down))
+        if i >= sorted.count - 1 { return sorted[sorted.count - 1] }
+        let f = h - Double(i)
+        let (a, b) = (sorted[i], sorted[i + 1])
+        // numpy's _lerp: from the nearer end, so the result is exact at both ends.
+        return f >= 0.5 ? b - (b - a) * (1 - f) : a + (b - a) * f
+    }
+}
