@@ -107,9 +107,12 @@ extension DashboardPage {
 
     static func gates(_ p: ModelPage) -> Markup {
         guard let g = p.newestGate else {
-            return section("panel-gates", "Newest candidate's gates", [note("The newest version is already champion; no candidate waits.")])
+            return section("panel-gates", "Newest candidate's gates", [note(p.versionCount == 0 ? "No version registered yet."
+                                                                          : "The newest version is already champion of every stage; no candidate waits.")])
         }
-        let r = g.report
+        guard let r = g.report else {
+            return section("panel-gates", "Newest candidate's gates", [note("\(p.model)@\(g.version): \(g.context)")])
+        }
         let rows = r.results.map { x -> [Markup] in
             let v: (String, String) = x.verdict == .pass ? ("✔ pass", "ok") : x.verdict == .fail ? ("✘ fail", "bad") : ("– n/a", "")
             let cand = x.candidate.map { MetricValue($0, low: x.evidence.candidateInterval?.low, high: x.evidence.candidateInterval?.high) }

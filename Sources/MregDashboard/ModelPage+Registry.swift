@@ -91,11 +91,18 @@ extension ModelPage {
             let report = try GateReport(json: json)
             return GateSummary(version: latest, context: "\(e.event.rawValue) for \(report.stage) at \(e.time)", report: report)
         }
-        let stage = championOf.contains("staging") ? "production" : "staging"
-        guard !championOf.contains(stage) else { return nil }
-        let ev = try registry.evaluate(.number(model, latest), stage: StageName(stage))
-        return GateSummary(version: latest, context: "not promoted yet; what `mreg check` says for \(stage) now",
-                           report: ev.report)
+        // The next stage: staging first when the policy has one, else production, else the policy's first.
+        let stages = try registry.policy(model).map { Array($0.policy.stages.keys) } ?? ["production"]
+        let order = stages.sorted { stageOrder($0) < stageOrder($1) }
+        let next = order.contains("staging") && !championOf.contains("staging") ? "staging"
+                 : order.first { !championOf.contains($0) && $0 != "staging" }
+        guard let stage = next else { return nil }
+        do {
+            let ev = try registry.evaluate(.number(model, latest), stage: StageName(stage))
+            return GateSummary(version: latest, context: "not promoted yet; what `mreg check` says for \(stage) now", report: ev.report)
+        } catch let e as MregError {
+            return GateSummary(version: latest, context: "the gates of \(stage) could not be evaluated: \(e.message)", report: nil)
+        }
     }
 
     /// Up to four metrics: those the gates compare, then the usual headline metrics the newest

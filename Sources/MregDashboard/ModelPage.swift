@@ -114,6 +114,7 @@ public struct GateSummary: Sendable {
     public var version: Int
     /// "blocked for production on 2026-10-16T10:00:00Z", "would pass staging now", …
     public var context: String
-    public var report: GateReport
-    public init(version: Int, context: String, report: GateReport) { self.version = version; self.context = context; self.report = report }
+    /// Nil when the gates could not be evaluated (`context` says why).
+    public var report: GateReport?
+    public init(version: Int, context: String, report: GateReport?) { self.version = version; self.context = context; self.report = report }
 }
