@@ -53,6 +53,11 @@ let package = Package(
             name: "MregDashboardTests",
             dependencies: ["MregDashboard", "mreg", "MregCore", "_MregTestSupport"]
         ),
+        // Dashboard benchmark at 1,000 versions, 365 windows, 50 features (scripts/bench_dashboard.py).
+        .executableTarget(
+            name: "mreg-dashboard-bench",
+            dependencies: ["MregCore", "MregDashboard"]
+        ),
         // Benchmark data generator (scripts/benchmark.py): many versions in one process.
         .executableTarget(
             name: "mreg-populate",

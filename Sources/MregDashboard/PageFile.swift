@@ -47,4 +47,16 @@ public enum DashboardOutput {
             throw MregError(.operational, "cannot create \(dir): \(error.localizedDescription)")
         }
     }
+
+    /// Refuses (exit 2) an `--out FILE` whose directory does not exist or that is a directory.
+    public static func checkParent(_ file: String) throws {
+        var st = stat()
+        if stat(file, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+            throw MregError(.invalidInput, "--out \(file): is a directory (--out names the page file; --all --out names a directory)")
+        }
+        let dir = file.lastIndex(of: "/").map { String(file[..<$0]) } ?? "."
+        guard stat(dir.isEmpty ? "/" : dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw MregError(.invalidInput, "--out \(file): directory \(dir) does not exist")
+        }
+    }
 }

@@ -14,7 +14,7 @@ enum Charts {
         let vals = shown.flatMap { p -> [Double] in let m = p.metrics[metric]!; return [m.value] + [m.low, m.high].compactMap { $0 } }
         let y = Scale(vals, from: bottom, to: top)
         let step = (right - left) / Double(max(shown.count, 1))
-        let every = max(1, Int((Double(shown.count) / 24).rounded(.up)))
+        let every = max(1, Int((Double(shown.count) * 44 / (right - left)).rounded(.up)))
         var nodes = SVG.yAxis(y, left: left, right: right, title: metric)
         nodes.append(SVG.line(left, bottom, right, bottom, "axis"))
         for (i, p) in shown.enumerated() {
@@ -25,7 +25,9 @@ enum Charts {
                 + (m.low.map { lo in " [\(Scale.label(lo)), \(Scale.label(m.high ?? lo))]" } ?? "")
             if !p.championOf.isEmpty {
                 nodes.append(SVG.marker(.diamond, x, y(m.value), 7, "s-champ", title: what + ", champion of " + p.championOf.joined(separator: ", ")))
-                nodes.append(SVG.text(x, y(m.value) - 13, "★ " + p.championOf.joined(separator: ", "), "lbl strong", anchor: "middle"))
+                let label = "★ " + p.championOf.joined(separator: ", ")
+                let half = Double(label.count) * 4.6
+                nodes.append(SVG.text(min(max(x, left + half), right - half), y(m.value) - 13, label, "lbl strong", anchor: "middle"))
             } else if !p.blockedFor.isEmpty {
                 nodes.append(SVG.marker(.cross, x, y(m.value), 6, "s-block", title: what + ", blocked for " + p.blockedFor.joined(separator: ", ")))
             } else {
@@ -36,8 +38,10 @@ enum Charts {
             }
         }
         nodes.append(SVG.text((left + right) / 2, bottom + 40, "version (oldest → newest)", "axt", anchor: "middle"))
+        let hasIntervals = shown.contains { $0.metrics[metric]?.low != nil }
         nodes.append(SVG.legend([(.diamond, "s-champ", "champion"), (.cross, "s-block", "blocked candidate"),
-                                 (.circle, "s-ver", "other version"), (.square, "s-ivl", "bar: 95% interval")], x: left, y: h - 4))
+                                 (.circle, "s-ver", "other version")] + (hasIntervals ? [(.square, "s-ivl", "bar: 95% interval")] : []),
+                                x: left, y: h - 4))
         return SVG.chart(width: width, height: h, title: "\(metric) across versions",
                          desc: "\(shown.count) versions; champions marked with a diamond, blocked candidates with a cross", nodes)
     }
@@ -63,7 +67,7 @@ enum Charts {
         let degraded = Set(s.degradedWindows.map(\.start))
         var points: [(Double, Double)] = []
         var marks: [Markup] = []
-        let every = max(1, Int((Double(n) / 12).rounded(.up)))
+        let every = max(1, Int((Double(n) * 110 / (right - left)).rounded(.up)))
         for (i, w) in s.windows.enumerated() {
             let x = left + step * (Double(i) + 0.5)
             if i % every == 0 { marks.append(SVG.text(x, bottom + 20, SVG.day(w.start), "tick", anchor: "middle")) }
@@ -127,7 +131,7 @@ enum Charts {
             }
             nodes.append(SVG.text(right + 8, yy + rowH * 0.72, inDrift == 0 ? "—" : "\(inDrift) in drift", inDrift == 0 ? "tick" : "tick strong"))
         }
-        let every = max(1, Int((Double(cols) / 10).rounded(.up)))
+        let every = max(1, Int((Double(cols) * 110 / (right - left)).rounded(.up)))
         for (i, w) in d.windows.enumerated() where i % every == 0 {
             nodes.append(SVG.text(left + cw * (Double(i) + 0.5), bottom + 18, SVG.day(w), "tick", anchor: "middle"))
         }

@@ -56,6 +56,7 @@ struct Dashboard: ParsableCommand {
         }
         guard let name else { throw MregError(.invalidInput, "give a model name, or --all --out DIR") }
         let model = try ModelName(name)
+        if let out { try DashboardOutput.checkParent(out) }
         let registry = try global.open()
         let page = try ModelPage.load(registry, model, evidence: Self.evidence)
         let path = out ?? DashboardIndex.fileName(model.value)
