@@ -89,7 +89,7 @@ extension DashboardPage {
         if !p.versions.contains(where: { $0.metrics.values.contains { $0.low != nil } }) {
             nodes.append(note("No intervals: these metrics were reported, not computed. `mreg register … --predictions FILE` computes them with 95% bootstrap intervals."))
         }
-        nodes += p.keyMetrics.map { Charts.versions(metric: $0, points: p.versions) }
+        nodes.append(M.el("div", [("class", "charts")], p.keyMetrics.map { Charts.versions(metric: $0, points: p.versions) }))
         return section("panel-versions", "Metrics across versions", nodes)
     }
 
@@ -100,7 +100,7 @@ extension DashboardPage {
         let rows = p.timeline.prefix(30).map { e -> [Markup] in
             let (_, cls) = Charts.style(e.event)
             return [td(e.time, num: true), M.el("td", [("class", cls == "s-block" ? "bad" : "")], [M.text(e.event.replacingOccurrences(of: "_", with: " "))]),
-                    td(e.stage ?? "–"), td(e.version.map { "@\($0)" } ?? "–"), td(e.user), td(e.reason ?? "")]
+                    td(e.stage ?? "–"), td(e.version.map { "@\($0)" } ?? "–"), td(e.user, num: true), td(e.reason ?? "")]
         }
         return section("panel-history", "History", [Charts.timeline(p.timeline), table(["time", "event", "stage", "version", "by", "why"], Array(rows))])
     }

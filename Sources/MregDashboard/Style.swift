@@ -29,6 +29,7 @@ enum Style {
     .card .big{font-size:1.7em;font-weight:700}
     .ok{color:var(--green);font-weight:600} .bad{color:var(--verm);font-weight:700} .warn{color:var(--orange);font-weight:700}
     .sev{display:inline-block;min-width:6.5em;font-weight:700}
+    .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,560px),1fr));gap:0 24px}
     svg.chart{width:100%;height:auto;display:block;margin:6px 0 14px;overflow:visible}
     svg .lbl{fill:var(--fg);font-size:15px} svg .tick{fill:var(--muted);font-size:13px} svg .axt{fill:var(--muted);font-size:14px;font-weight:600}
     svg .strong{font-weight:700;fill:var(--fg)}

@@ -9,7 +9,8 @@ enum Charts {
     /// One metric across versions: the value with its interval per version; champions as
     /// diamonds labelled with their stage, blocked candidates as crosses.
     static func versions(metric: String, points: [VersionPoint]) -> Markup {
-        let h = 250.0, left = 78.0, right = width - 20, top = 24.0, bottom = h - 62
+        let width = 660.0  // two side by side on a wide panel, text at about its nominal size
+        let h = 260.0, left = 78.0, right = width - 20, top = 24.0, bottom = h - 62
         let shown = points.filter { $0.metrics[metric] != nil }
         let vals = shown.flatMap { p -> [Double] in let m = p.metrics[metric]!; return [m.value] + [m.low, m.high].compactMap { $0 } }
         let y = Scale(vals, from: bottom, to: top)
@@ -39,8 +40,8 @@ enum Charts {
         }
         nodes.append(SVG.text((left + right) / 2, bottom + 40, "version (oldest → newest)", "axt", anchor: "middle"))
         let hasIntervals = shown.contains { $0.metrics[metric]?.low != nil }
-        nodes.append(SVG.legend([(.diamond, "s-champ", "champion"), (.cross, "s-block", "blocked candidate"),
-                                 (.circle, "s-ver", "other version")] + (hasIntervals ? [(.square, "s-ivl", "bar: 95% interval")] : []),
+        nodes.append(SVG.legend([(.diamond, "s-champ", "champion"), (.cross, "s-block", "blocked"),
+                                 (.circle, "s-ver", "other")] + (hasIntervals ? [(.square, "s-ivl", "bar: 95% interval")] : []),
                                 x: left, y: h - 4))
         return SVG.chart(width: width, height: h, title: "\(metric) across versions",
                          desc: "\(shown.count) versions; champions marked with a diamond, blocked candidates with a cross", nodes)
