@@ -22,8 +22,10 @@ enum M {
     }
 
     static func escapeAttribute(_ s: String) -> String {
+        // Coordinates and class names (nearly every attribute) have nothing to escape.
+        guard s.utf8.contains(where: { $0 == 38 || $0 == 60 || $0 == 62 || $0 == 34 || $0 == 39 }) else { return s }
         var out = ""
-        out.reserveCapacity(s.utf8.count)
+        out.reserveCapacity(s.utf8.count + 16)
         for c in s.unicodeScalars {
             switch c {
             case "&": out += "&amp;"
@@ -49,9 +51,11 @@ enum M {
 
     /// A number for SVG coordinates: two decimals at most, no exponent.
     static func n(_ x: Double) -> String {
-        guard x.isFinite else { return "0" }
-        let r = (x * 100).rounded() / 100
-        if r == r.rounded() { return String(Int(r)) }
-        return String(format: "%.2f", r)
+        guard x.isFinite, abs(x) < 1e12 else { return "0" }
+        let r = Int((x * 100).rounded())  // String(format:) is slow on Linux; this is the same text
+        let whole = abs(r) / 100, frac = abs(r) % 100
+        let sign = r < 0 ? "-" : ""
+        if frac == 0 { return sign + String(whole) }
+        return sign + String(whole) + (frac < 10 ? ".0" : ".") + String(frac)
     }
 }

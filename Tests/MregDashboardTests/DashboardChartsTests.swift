@@ -71,3 +71,8 @@ struct DashboardChartsTests {
         #expect(DashboardPage.render(syntheticPage()).contains("class=\"urgent\""), "a critical alert marks its panel")
     }
 }
+
+@Test("SVG numbers: at most two decimals, no exponent, whole numbers bare")
+func svgNumbers() {
+    #expect([0, 1.5, -0.5, 12.345, 2.999, 100, -3.04, 0.004, .nan].map(M.n) == ["0", "1.50", "-0.50", "12.35", "3", "100", "-3.04", "0", "0"])
+}
