@@ -4,8 +4,8 @@ import MregCore
 // `mreg monitor`) feed the dashboard.
 //
 // To wire them in, implement `DashboardEvidence` (one function per panel, each returning nil when
-// nothing is recorded for the model) and set `Dashboard.evidence` to it where the CLI starts
-// (Sources/mreg/Commands/Dashboard.swift). Everything else — layout, charts, escaping, the notes
+// nothing is recorded for the model) and make it the value of `Dashboard.evidence`, the one
+// `static let` in Sources/mreg/Commands/Dashboard.swift (today `NoEvidenceYet()`). Everything else — layout, charts, escaping, the notes
 // shown when a section is nil — is already done and tested with synthetic panels.
 
 /// Supplies the four sections the registry's own records do not hold.
