@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // The dashboard's HTML markup and escaping (MregDashboard only).
+        .package(url: "https://github.com/JohnSundell/Plot", exact: "0.14.0"),
     ],
     targets: [
         // The system zlib, through a module map and a shim header (deflateInit/inflateInit are macros).
@@ -37,8 +39,24 @@ let package = Package(
             name: "mreg",
             dependencies: [
                 "MregCore",
+                "MregDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // `mreg dashboard`: one self-contained HTML page per model (Plot for markup and escaping,
+        // SVG charts of its own). Its own target so that only it brings Plot.
+        .target(
+            name: "MregDashboard",
+            dependencies: ["MregCore", .product(name: "Plot", package: "Plot")]
+        ),
+        .testTarget(
+            name: "MregDashboardTests",
+            dependencies: ["MregDashboard", "mreg", "MregCore", "_MregTestSupport"]
+        ),
+        // Dashboard benchmark at 1,000 versions, 365 windows, 50 features (scripts/bench_dashboard.py).
+        .executableTarget(
+            name: "mreg-dashboard-bench",
+            dependencies: ["MregCore", "MregDashboard"]
         ),
         // Benchmark data generator (scripts/benchmark.py): many versions in one process.
         .executableTarget(

@@ -8,6 +8,8 @@ need=()
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+# The dashboard's browser tests: a real headless Chromium renders and screenshots the page.
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
