@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // Remotes (S3): the HTTP client, only in the MregRemote target.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // The system zlib, through a module map and a shim header (deflateInit/inflateInit are macros).
@@ -37,8 +39,22 @@ let package = Package(
             name: "mreg",
             dependencies: [
                 "MregCore",
+                "MregRemote",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // Remotes: S3 storage (Signature Version 4, conditional writes, multipart) on AsyncHTTPClient.
+        .target(
+            name: "MregRemote",
+            dependencies: [
+                "MregCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
+            name: "MregRemoteTests",
+            dependencies: ["mreg", "MregRemote", "MregCore", "_MregTestSupport"]
         ),
         // Benchmark data generator (scripts/benchmark.py): many versions in one process.
         .executableTarget(
