@@ -13,7 +13,8 @@ struct Mreg: ParsableCommand {
         usage: "mreg [--registry <path>] [--json] <subcommand> [<arguments and options>]",
         discussion: """
             A registry is a directory (default .registry, found by walking up from the working \
-            directory; --registry PATH or MREG_REGISTRY overrides).
+            directory; --registry PATH or MREG_REGISTRY overrides), or s3://BUCKET/PREFIX in an \
+            S3-compatible bucket (docs/remotes.md).
 
             Global options, before or after the subcommand (mreg --registry /srv/reg list is mreg list --registry /srv/reg):
               --registry <path>   The registry directory (see above).
@@ -27,6 +28,7 @@ struct Mreg: ParsableCommand {
             Init.self, Register.self, List.self, Show.self, Diff.self, Gates.self, Baseline.self,
             Check.self, Promote.self, Rollback.self, Log.self, Resolve.self, Fetch.self, Fsck.self, GC.self,
             Sign.self, Key.self,
+            Push.self, Pull.self, Clone.self,
         ]
     )
 
@@ -40,7 +42,9 @@ struct Mreg: ParsableCommand {
             }
             var command = try parseAsRoot(moved)
             try Clock.checkOverride()
-            try command.run()
+            // Remotes (s3://): a working copy pushed back after the command (RemoteCLI.swift).
+            RemoteCLI.install()
+            try RemoteCLI.run(&command, arguments: moved)
         } catch let code as ExitCode {
             Glibc.exit(code.rawValue)
         } catch {
