@@ -22,9 +22,22 @@ enum RemoteCLI {
             || (ProcessInfo.processInfo.environment["MREG_REGISTRY"].map(RemoteRegistries.isURL) ?? false)
     }
 
+    /// The registry this run names (the last `--registry`, else MREG_REGISTRY), if any.
+    static func namedRegistry(_ arguments: [String]) -> String? {
+        var named: String? = nil
+        for (i, a) in arguments.enumerated() {
+            if a == "--registry", i + 1 < arguments.count { named = arguments[i + 1] }
+            if a.hasPrefix("--registry=") { named = String(a.dropFirst("--registry=".count)) }
+        }
+        return named ?? ProcessInfo.processInfo.environment["MREG_REGISTRY"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// Runs `command`, pushes what it changed, and prints its output once that is done.
     static func run(_ command: inout ParsableCommand, arguments: [String]) throws {
         guard involved(arguments) else { try command.run(); return }
+        if command is Fsck || command is GC, let url = namedRegistry(arguments), RemoteRegistries.isURL(url) {
+            throw MregError(.invalidInput, "\(command is Fsck ? "fsck" : "gc") does not cover a registry in S3 yet (\(url)); check a copy instead: `mreg clone \(url) DIR` then `mreg fsck --registry DIR`")
+        }
         let held = HeldOutput()
         defer { held.restore() }
         let attempts = command is Register ? 10 : 1
