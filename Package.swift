@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         // The dashboard's HTML markup and escaping (MregDashboard only).
         .package(url: "https://github.com/JohnSundell/Plot", exact: "0.14.0"),
+        // Remotes (S3): the HTTP client, only in the MregRemote target.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // The system zlib, through a module map and a shim header (deflateInit/inflateInit are macros).
@@ -40,6 +42,7 @@ let package = Package(
             dependencies: [
                 "MregCore",
                 "MregDashboard",
+                "MregRemote",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,6 +60,19 @@ let package = Package(
         .executableTarget(
             name: "mreg-dashboard-bench",
             dependencies: ["MregCore", "MregDashboard"]
+        ),
+        // Remotes: S3 storage (Signature Version 4, conditional writes, multipart) on AsyncHTTPClient.
+        .target(
+            name: "MregRemote",
+            dependencies: [
+                "MregCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
+            name: "MregRemoteTests",
+            dependencies: ["mreg", "MregRemote", "MregCore", "_MregTestSupport"]
         ),
         // Benchmark data generator (scripts/benchmark.py): many versions in one process.
         .executableTarget(

@@ -5,4 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+# The remote (S3) tests: a SeaweedFS server on 127.0.0.1 for the length of the run.
+s3_env=$(bash scripts/s3-server.sh start)
+trap 'bash scripts/s3-server.sh stop' EXIT
+# shellcheck disable=SC1090
+source "$s3_env"
 swift test "$@"

@@ -13,7 +13,8 @@ struct Mreg: ParsableCommand {
         usage: "mreg [--registry <path>] [--json] <subcommand> [<arguments and options>]",
         discussion: """
             A registry is a directory (default .registry, found by walking up from the working \
-            directory; --registry PATH or MREG_REGISTRY overrides).
+            directory; --registry PATH or MREG_REGISTRY overrides), or s3://BUCKET/PREFIX in an \
+            S3-compatible bucket (docs/remotes.md).
 
             Global options, before or after the subcommand (mreg --registry /srv/reg list is mreg list --registry /srv/reg):
               --registry <path>   The registry directory (see above).
@@ -29,6 +30,7 @@ struct Mreg: ParsableCommand {
             Sign.self, Key.self,
             Alerts.self,
             Dashboard.self,
+            Push.self, Pull.self, Clone.self,
         ]
     )
 
@@ -42,7 +44,9 @@ struct Mreg: ParsableCommand {
             }
             var command = try parseAsRoot(moved)
             try Clock.checkOverride()
-            try command.run()
+            // Remotes (s3://): a working copy pushed back after the command (RemoteCLI.swift).
+            RemoteCLI.install()
+            try RemoteCLI.run(&command, arguments: moved)
         } catch let code as ExitCode {
             Glibc.exit(code.rawValue)
         } catch {

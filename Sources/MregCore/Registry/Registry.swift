@@ -31,7 +31,7 @@ public final class Registry: @unchecked Sendable {
     /// `MREG_REGISTRY` when it is set and names another directory than `root`: commands without
     /// `--registry` would use that one, which `init` tells a user about.
     public static func environmentRegistry(otherThan root: String) -> String? {
-        guard let env = Sys.environment("MREG_REGISTRY"), !env.isEmpty, Sys.realpath(env) != root else { return nil }
+        guard let env = Sys.environment("MREG_REGISTRY"), !env.isEmpty, (Sys.realpath(env) ?? env) != root else { return nil }
         return env
     }
 
@@ -54,6 +54,7 @@ public final class Registry: @unchecked Sendable {
     }
 
     static func openAt(_ path: String, how: String) throws -> Registry {
+        if RemoteRegistries.isURL(path) { return try RemoteRegistries.open(path, how: how) }
         guard Sys.exists(path) else { throw MregError.invalid("registry \(path) (\(how)) does not exist") }
         guard Sys.isDirectory(path) else { throw MregError.invalid("registry \(path) (\(how)) is not a directory") }
         let config = path + "/" + configName
@@ -77,6 +78,7 @@ public final class Registry: @unchecked Sendable {
     @discardableResult
     public static func create(at path: String) throws -> Registry {
         try Environment.validate()
+        if RemoteRegistries.isURL(path) { return try RemoteRegistries.create(path) }
         if Sys.exists(path + "/" + configName) { throw MregError.invalid("\(path) is already an mreg registry") }
         if let outer = enclosingRegistry(of: path) {
             throw MregError.invalid("cannot create a registry at \(path): it is inside the registry \(outer), and registries cannot be nested (the outer one's gc would delete the inner one's data); choose a directory outside it")

@@ -283,8 +283,11 @@ public struct ObjectStore: Sendable {
         let p = path(of: id)
         try checkFanOut(directory(of: id))
         let fd: Int32
-        do { fd = try Sys.open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) } catch let f as Sys.Failure {
-            if f.errno == ENOENT { throw MregError.corrupt("object \(id) is missing (\(p))") }
+        do { fd = try Sys.open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) } catch let f as Sys.Failure where f.errno == ENOENT {
+            // A working copy of a remote registry (RemoteSession) brings the object in on first use.
+            guard try ObjectSources.fetch(id, root: root) else { throw MregError.corrupt("object \(id) is missing (\(p))") }
+            fd = try Sys.open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+        } catch let f as Sys.Failure {
             if f.errno == ELOOP { throw MregError.corrupt("object \(id) is a symbolic link (\(p))") }
             throw MregError.io("object \(id): cannot open \(p): \(f.reason)")
         }

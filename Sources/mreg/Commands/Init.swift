@@ -28,11 +28,11 @@ struct Init: ParsableCommand {
     func run() throws {
         let r = try Registry.create(at: directory ?? registry ?? Registry.defaultDirectory)
         if json {
-            Output.json(.object(["registry": .string(r.root)]))
+            Output.json(.object(["registry": .string(RemoteRegistries.location(of: r))]))
         } else {
-            Output.line("Initialized empty mreg registry in \(Output.field(r.root))")
+            Output.line("Initialized empty mreg registry in \(Output.field(RemoteRegistries.location(of: r)))")
         }
-        if let env = Registry.environmentRegistry(otherThan: r.root) {
+        if let env = Registry.environmentRegistry(otherThan: RemoteRegistries.location(of: r)) {
             Output.warn("warning: MREG_REGISTRY is set to \(env): commands without --registry will use that registry, not this one; unset it to use \(r.root)")
         }
     }
