@@ -27,7 +27,7 @@ struct Mreg: ParsableCommand {
             Init.self, Register.self, List.self, Show.self, Diff.self, Gates.self, Baseline.self,
             Check.self, Promote.self, Rollback.self, Log.self, Resolve.self, Fetch.self, Fsck.self, GC.self,
             Sign.self, Key.self,
-            Observe.self,
+            Observe.self, Perf.self, AB.self,
         ]
     )
 
