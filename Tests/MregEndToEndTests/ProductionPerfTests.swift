@@ -115,4 +115,33 @@ struct ProductionPerfTests {
         let unknown = lab.run(["ab", "fraud@1", "fraud@2", "--metric", "revenue"])
         #expect(unknown.status == 2 && unknown.stderr.contains("--metric \"revenue\": ab compares accuracy, recall"), "\(unknown)")
     }
+
+    @Test("production.recall > champion with 95% confidence: fails without production rows, fails on one week, passes on a month")
+    func gate() throws {
+        let lab = Lab()
+        lab.register(#"{"recall": 0.8}"#)
+        lab.register(#"{"recall": 0.8}"#)
+        #expect(lab.policy("stages:\n  production:\n    gates:\n      - production.recall > champion with 95% confidence\n").status == 0)
+        #expect(lab.run(["promote", "fraud@1", "--override", "first champion"]).status == 0)
+        let none = lab.run(["check", "fraud@2", "--json"])
+        #expect(none.status == 3)
+        #expect(lab.rules(none).first?["reason"] as? String == "fraud@2 has no production rows (observe its canary or A/B traffic with `mreg observe`)", "\(none)")
+        // Week 1: 50/50, recall 30/40 (A) vs 34/40 (B): not significant.
+        lab.t.write("w1a.csv", Self.day(1, positives: 40, caught: 30, negatives: 20, version: 1, idPrefix: "a"))
+        lab.t.write("w1b.csv", Self.day(1, positives: 40, caught: 34, negatives: 20, version: 2, idPrefix: "b"))
+        #expect(lab.run(["observe", "fraud@production", "w1a.csv", "--source", "ab"]).status == 0)
+        #expect(lab.run(["observe", "fraud@production", "w1b.csv", "--source", "ab"]).status == 0)
+        let week = lab.run(["check", "fraud@2", "--json"])
+        #expect(week.status == 3, "\(week)")
+        #expect((lab.rules(week).first?["reason"] as? String ?? "").contains("is not > 0"), "\(week)")
+        // The rest of the month: A 0.7, B 0.85 on 400 positives each.
+        lab.t.write("ma.csv", Self.day(20, positives: 400, caught: 280, negatives: 100, version: 1, idPrefix: "a"))
+        lab.t.write("mb.csv", Self.day(20, positives: 400, caught: 340, negatives: 100, version: 2, idPrefix: "b"))
+        #expect(lab.run(["observe", "fraud@production", "ma.csv", "--source", "ab"]).status == 0)
+        #expect(lab.run(["observe", "fraud@production", "mb.csv", "--source", "ab"]).status == 0)
+        let month = lab.run(["check", "fraud@2", "--json"])
+        #expect(month.status == 0, "\(month)")
+        #expect(lab.verdict(month, "production.recall > champion with 95% confidence") == "pass", "\(month)")
+        #expect(lab.run(["promote", "fraud@2"]).status == 0)
+    }
 }
