@@ -66,7 +66,11 @@ extension Registry {
 
     /// Appends a batch of production rows served by `ref` (rows with a `version` column name their
     /// own) to the model's observation log. The same bytes observed again are not added twice.
-    public func observe(_ ref: VersionRef, path: String, source: ObservationSource, format: String? = nil, columns: [String] = []) throws -> ObserveResult {
+    ///
+    /// `features`, when given, profiles the file's feature columns (Monitoring); what it returns
+    /// is kept as the summary's `features` key.
+    public func observe(_ ref: VersionRef, path: String, source: ObservationSource, format: String? = nil, columns: [String] = [],
+                        features: ((_ path: String, _ format: TableFormat) throws -> JSON?)? = nil) throws -> ObserveResult {
         guard source != .labels else { throw MregError.invalid("--source labels: give labels with --labels FILE") }
         let v = try resolve(ref)
         let m = v.model
@@ -78,7 +82,9 @@ extension Registry {
             try threshold(m, n, state: state)
         }
         let rowsID = try TableReader.read(path: path, source: src, format: fmt, into: reader)
-        let summaryBytes = reader.summary.json.canonicalBytes
+        var summary = reader.summary
+        summary.features = try features?(path, fmt) ?? nil
+        let summaryBytes = summary.json.canonicalBytes
         let file = String(path.split(separator: "/").last ?? Substring(path))
         if let same = try observationLog(m).first(where: { $0.rowsObject == rowsID }) { return ObserveResult(entry: same, duplicate: true) }
         // Objects first, outside the model's lock (a large batch takes a while), under gc's.
