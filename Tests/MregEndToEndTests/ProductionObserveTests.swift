@@ -115,6 +115,13 @@ struct ProductionObserveTests {
         lab.t.write("ok.csv", Self.rows(3))
         let r = lab.run(["observe", "fraud@9", "ok.csv"])
         #expect(r.status == 2 && r.stderr.contains("unknown version fraud@9"), "\(r)")
+        let both = lab.run(["observe", "fraud@1", "ok.csv", "--labels", "ok.csv"])
+        #expect(both.status == 2 && both.stderr.contains("not both"), "\(both)")
+        let colLabels = lab.run(["observe", "fraud", "--labels", "ok.csv", "--col", "id=tx"])
+        #expect(colLabels.status == 2 && colLabels.stderr.contains("--col applies to observed rows"), "\(colLabels)")
+        let renamed = lab.t.write("renamed.csv", "tx,when,p\na,2026-01-01T00:00:00Z,0.3\n")
+        let cols = lab.run(["observe", "fraud@1", renamed, "--col", "id=tx", "--col", "time=when", "--col", "score=p", "--json"])
+        #expect(cols.status == 0 && (cols.json["columns"] as? [String: String]) == ["id": "tx", "time": "when", "score": "p"], "\(cols)")
         let unknownModel = lab.run(["observe", "churn", "--labels", "ok.csv"])
         #expect(unknownModel.status == 2 && unknownModel.stderr.contains("unknown model"), "\(unknownModel)")
     }
