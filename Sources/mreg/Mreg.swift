@@ -31,6 +31,7 @@ struct Mreg: ParsableCommand {
             Alerts.self,
             Dashboard.self,
             Push.self, Pull.self, Clone.self,
+            Observe.self, Perf.self, AB.self,
         ]
     )
 
