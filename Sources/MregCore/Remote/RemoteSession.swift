@@ -157,7 +157,11 @@ public final class RemoteSession: @unchecked Sendable {
         }
         for (key, bytes) in changed where !key.hasSuffix("/HEAD") {
             if pulled[key] != nil {
-                _ = try storage.compareAndSwap(key, bytes, expected: pulled[key]!.version)
+                // A mutable ref other than HEAD (a model's OBSERVATIONS log, moved by `observe`,
+                // which changes no HEAD): the same compare-and-swap, the same loss on a race.
+                guard try storage.compareAndSwap(key, bytes, expected: pulled[key]!.version) else {
+                    throw MregError.conflict("\(storage.location)/\(key) was changed by another writer while this command ran; nothing of this command is visible; retry")
+                }
             } else if try !storage.putIfAbsent(key, bytes), try storage.get(key)?.bytes != bytes {
                 Diagnostics.warn("\(storage.location)/\(key) already holds another value than this command wrote; run `mreg fsck` on a copy")
             }
