@@ -163,6 +163,10 @@ public final class RemoteSession: @unchecked Sendable {
                     throw MregError.conflict("\(storage.location)/\(key) was changed by another writer while this command ran; nothing of this command is visible; retry")
                 }
             } else if try !storage.putIfAbsent(key, bytes), try storage.get(key)?.bytes != bytes {
+                if key.hasSuffix("/OBSERVATIONS") {
+                    // A first observation log created by another writer meanwhile: a lost race.
+                    throw MregError.conflict("\(storage.location)/\(key) was created by another writer while this command ran; nothing of this command is visible; retry")
+                }
                 Diagnostics.warn("\(storage.location)/\(key) already holds another value than this command wrote; run `mreg fsck` on a copy")
             }
         }
