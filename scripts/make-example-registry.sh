@@ -50,5 +50,16 @@ at 2026-11-09T09:00:00Z; churn v2 "adds tenure gap, from the cheaper CRM export"
 at 2026-11-09T10:00:00Z; m promote churn@2 >/dev/null && { echo "churn@2 should have been blocked" >&2; exit 1; } || [ $? -eq 3 ]
 at 2026-11-16T09:00:00Z; churn v3 "adds tenure gap, from the billing system"
 at 2026-11-16T10:00:00Z; m promote churn@3 >/dev/null
+
+# Production (docs/production.md): fraud@1 (production) and fraud@4 (challenger) served 50/50 in
+# November, one batch a day, fraud labels a week late (scripts/make-production-example.py).
+P=$(mktemp -d)
+python3 scripts/make-production-example.py "$P"
+for d in $(seq -w 1 30); do
+  at "2026-11-${d}T23:59:59Z"; m observe fraud@production "$P/day-2026-11-$d.csv" --source ab >/dev/null
+  case $d in 14) w=1 ;; 21) w=2 ;; 28) w=3 ;; *) w= ;; esac
+  if [ -n "$w" ]; then m observe fraud --labels "$P/labels-week-$w.csv" >/dev/null; fi
+done
+rm -rf "$P"
 unset MREG_TIME
 m fsck

@@ -28,6 +28,7 @@ struct Mreg: ParsableCommand {
             Check.self, Promote.self, Rollback.self, Log.self, Resolve.self, Fetch.self, Fsck.self, GC.self,
             Sign.self, Key.self,
             Alerts.self,
+            Observe.self, Perf.self, AB.self,
         ]
     )
 

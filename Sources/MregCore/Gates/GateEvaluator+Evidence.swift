@@ -18,6 +18,7 @@ extension GateEvaluator.Run {
 
     /// One row per slice value the candidate has for `metric{column=*}`; one row otherwise.
     func expand(_ rule: GateRule, confidence: Double?) -> [RuleResult] {
+        if rule.metric.hasPrefix(GateEvaluator.productionPrefix) { return [productionRule(rule, confidence: confidence)] }
         guard let selector = rule.slice, selector.isWildcard else { return [evaluate(rule, confidence: confidence)] }
         let values = Set(context.candidate.values.keys.compactMap(selector.matches)).sorted()
         if values.isEmpty {

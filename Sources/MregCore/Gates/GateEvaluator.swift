@@ -20,6 +20,8 @@ public struct GateContext: Sendable {
     /// confidence; `.unavailable(reason)` when a version has none.
     public var candidatePredictions: LoadedPredictions?
     public var championPredictions: LoadedPredictions?
+    /// `production.METRIC` rules: candidate and champion on production rows (Production/).
+    public var production: [String: ProductionFact] = [:]
 
     public init(stage: String, candidate: MetricSet, candidateLabel: String, champion: MetricSet?, championLabel: String?,
                 baselines: [String: MetricSet], stagesChampioned: Set<String>) {

@@ -4,6 +4,7 @@ extension Registry {
     func addEvidence(to context: inout GateContext, candidate: VersionRecord, champion: VersionRecord?, stage: StagePolicy?) {
         context.candidateEvaluation = candidate.evaluation
         context.championEvaluation = champion?.evaluation
+        addProductionEvidence(to: &context, candidate: candidate, champion: champion, stage: stage)
         guard let stage, let champion, stage.gates.contains(where: { stage.confidence(of: $0) != nil }) else { return }
         context.candidatePredictions = load(candidate)
         context.championPredictions = load(champion)

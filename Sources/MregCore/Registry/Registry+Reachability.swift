@@ -138,6 +138,7 @@ extension Registry {
                     }
                     next = e.prev
                 }
+                try markObservations(m, mark)  // Production/: the observation log
             } catch {
                 if strict { throw error }
             }
