@@ -77,8 +77,15 @@ extension Registry {
                                        overrides: try ObservationReader.overrides(columns), now: Self.nowSeconds()) { [self] n in
             try threshold(m, n, state: state)
         }
-        let rowsID = try TableReader.read(path: path, source: src, format: fmt, into: reader)
-        let summaryBytes = reader.summary.json.canonicalBytes
+        // Feature columns are profiled in the same read (Monitoring/BatchFeatures.swift).
+        let servedRecord = try record(of: v)
+        let features = BatchFeatureProfiler(counter: reader, reference: try referenceProfile(of: servedRecord), source: src)
+        let rowsID = try TableReader.read(path: path, source: src, format: fmt, into: features)
+        var summary = reader.summary
+        summary.features = try features.profile(path: path, format: fmt).map {
+            BatchFeatures(version: v.version, reference: servedRecord.referenceProfile, profile: $0).json
+        }
+        let summaryBytes = summary.json.canonicalBytes
         let file = String(path.split(separator: "/").last ?? Substring(path))
         if let same = try observationLog(m).first(where: { $0.rowsObject == rowsID }) { return ObserveResult(entry: same, duplicate: true) }
         // Objects first, outside the model's lock (a large batch takes a while), under gc's.
