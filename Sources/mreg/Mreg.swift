@@ -20,7 +20,8 @@ struct Mreg: ParsableCommand {
               --json              Print machine-readable JSON (shapes in docs/cli.md).
 
             Exit codes: 0 success, 1 I/O error or corruption, 2 invalid input, 3 promotion blocked \
-            by gates, 4 lost a race to a concurrent update (nothing changed; retry), 6 verification refused (--verify).
+            by gates, 4 lost a race to a concurrent update (nothing changed; retry), 5 an alert newly fired (monitor), \
+            6 verification refused (--verify).
             """,
         version: MregVersion.current,
         subcommands: [
@@ -29,6 +30,7 @@ struct Mreg: ParsableCommand {
             Sign.self, Key.self,
             Alerts.self,
             Observe.self, Perf.self, AB.self,
+            Monitor.self,
         ]
     )
 
