@@ -109,6 +109,7 @@ extension Registry {
         }
         struct NothingNew: Error { let state: AlertState }
         var run: AlertEngine.Run?
+        var evaluatedWindows: [WindowEvidence] = []
         do {
             let (id, _) = try append(m) { [self] headID, current in
                 let before = try alertState(m, stage: r.stage, from: headID)?.state ?? AlertState()
@@ -116,6 +117,7 @@ extension Registry {
                 guard result.windowsEvaluated > 0, let current else { throw NothingNew(state: before) }
                 run = result
                 let evaluated = windows.filter { w in before.lastWindowEnd.map { w.end > $0 } ?? true }
+                evaluatedWindows = evaluated
                 let details: [String: JSON] = [
                     "stage": .string(r.stage.value), "version": .number(Double(served.version)), "record": .string(served.recordID.description),
                     "alert_policy": policy.map { .string($0.id.description) } ?? .null,
@@ -128,7 +130,7 @@ extension Registry {
             report.entry = id
             report.state = run!.state
             report.transitions = run!.transitions
-            report.windows = windows.filter { w in previous.lastWindowEnd.map { w.end > $0 } ?? true }
+            report.windows = evaluatedWindows
         } catch let n as NothingNew {
             report.state = n.state
         }
