@@ -25,7 +25,7 @@ struct MonitorTests {
         }
     }
 
-    enum Day { case quiet, drift, broken }
+    enum Day { case quiet, drift, broken, driftBroken }
 
     /// One day of production rows: id, time (spread over the day), score, then the features.
     static func day(_ d: Int, _ kind: Day, rows: Int = 400) -> String {
@@ -33,7 +33,7 @@ struct MonitorTests {
         var s = "id,time,score,amount,age,merchant\n"
         for i in 0..<rows {
             let t = String(format: "2026-03-%02dT%02d:%02d:00Z", d, (i * 24) / rows, i % 60)
-            s += "d\(d)-\(i),\(t),\(String(format: "%.2f", g.u())),\(g.features(scale: kind == .drift ? 3 : 1, ageMissing: kind == .broken))\n"
+            s += "d\(d)-\(i),\(t),\(String(format: "%.2f", g.u())),\(g.features(scale: kind == .drift || kind == .driftBroken ? 3 : 1, ageMissing: kind == .broken || kind == .driftBroken))\n"
         }
         return s
     }
@@ -170,6 +170,22 @@ struct MonitorTests {
         let again = lab.run(["monitor", "fraud"], env: Self.morningAfter(4))
         #expect(again.status == 0 && again.stdout.isEmpty, "\(again)")
         #expect(Self.monitorEntries(lab).count == 2)
+    }
+
+    @Test("inhibition: the feed breaks while a drift is pending; one alert fires (the broken feed), the drift waits")
+    func inhibition() throws {
+        let lab = Self.lab()
+        Self.observe(lab, 1, .quiet)
+        Self.observe(lab, 2, .drift)
+        #expect(lab.run(["monitor", "fraud"], env: Self.morningAfter(2)).status == 0)
+        Self.observe(lab, 3, .driftBroken)
+        let r = lab.run(["monitor", "fraud", "--all", "--json"], env: Self.morningAfter(3))
+        #expect(r.status == 5, "\(r)")
+        let fired = (r.json["transitions"] as? [[String: Any]] ?? []).map { "\($0["rule"]!) [\($0["column"]!)]" }
+        #expect(fired == ["missing_rate(*) > reference + 0.1 [age]"], "\(r)")
+        let alerts = r.json["alerts"] as? [[String: Any]] ?? []
+        let psi = alerts.first { $0["rule"] as? String == "psi(*) > 0.25" && $0["column"] as? String == "amount" }
+        #expect(psi?["status"] as? String == "pending" && psi?["breaches"] as? Int == 2, "\(alerts)")
     }
 
     @Test("a window with fewer rows than min_rows is insufficient data, never an alert; a day without rows is no data")
