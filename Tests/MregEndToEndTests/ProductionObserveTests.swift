@@ -35,10 +35,20 @@ struct ProductionObserveTests {
         let again = lab.run(["observe", "fraud@1", "b1.csv"])
         #expect(again.status == 0 && again.stdout.contains("already observed as batch #1"), "\(again)")
         #expect(lab.snapshot() == before)
-        // gc keeps the batch, its summary and the entry; fsck is clean.
-        #expect(lab.run(["gc"]).status == 0)
+        // gc (no grace period) keeps the batch, its summary and the entry; fsck is clean.
+        let gc = lab.run(["gc", "--grace", "0", "--json"])
+        #expect(gc.status == 0 && gc.json["removed_objects"] as? Int == 0, "\(gc)")
         let fsck = lab.run(["fsck"])
         #expect(fsck.status == 0 && !fsck.stdout.contains("unreferenced"), "\(fsck)")
+        #expect(lab.run(["perf", "fraud@1", "--json"]).json["windows"].map { ($0 as? [Any])?.count } == 1)
+        // A batch that never committed (the ref put back) is garbage: gc removes its objects.
+        let headPath = lab.registry + "/models/fraud/OBSERVATIONS"
+        lab.t.write("b2.csv", Self.rows(5, from: 100, day: 3))
+        #expect(lab.run(["observe", "fraud@1", "b2.csv"]).status == 0)
+        try head.write(toFile: headPath, atomically: true, encoding: .utf8)
+        let gc2 = lab.run(["gc", "--grace", "0", "--json"])
+        #expect(gc2.status == 0 && gc2.json["removed_objects"] as? Int == 3, "\(gc2)")
+        #expect(lab.run(["fsck"]).status == 0)
         let dup = lab.run(["observe", "fraud@1", "b1.csv", "--json"])
         #expect(dup.json["duplicate"] as? Bool == true && dup.json["seq"] as? Int == 1, "\(dup)")
     }
@@ -105,6 +115,13 @@ struct ProductionObserveTests {
         lab.t.write("ok.csv", Self.rows(3))
         let r = lab.run(["observe", "fraud@9", "ok.csv"])
         #expect(r.status == 2 && r.stderr.contains("unknown version fraud@9"), "\(r)")
+        let both = lab.run(["observe", "fraud@1", "ok.csv", "--labels", "ok.csv"])
+        #expect(both.status == 2 && both.stderr.contains("not both"), "\(both)")
+        let colLabels = lab.run(["observe", "fraud", "--labels", "ok.csv", "--col", "id=tx"])
+        #expect(colLabels.status == 2 && colLabels.stderr.contains("--col applies to observed rows"), "\(colLabels)")
+        let renamed = lab.t.write("renamed.csv", "tx,when,p\na,2026-01-01T00:00:00Z,0.3\n")
+        let cols = lab.run(["observe", "fraud@1", renamed, "--col", "id=tx", "--col", "time=when", "--col", "score=p", "--json"])
+        #expect(cols.status == 0 && (cols.json["columns"] as? [String: String]) == ["id": "tx", "time": "when", "score": "p"], "\(cols)")
         let unknownModel = lab.run(["observe", "churn", "--labels", "ok.csv"])
         #expect(unknownModel.status == 2 && unknownModel.stderr.contains("unknown model"), "\(unknownModel)")
     }

@@ -26,7 +26,30 @@ final class ObservationReader: TableConsumer {
 
     private var names: [String] = []
     private var index: [String: Int] = [:]
-    private(set) var summary = BatchSummary()
+    /// Buckets no longer being filled, and the one open bucket of each version (rows come in
+    /// time order, so a version's hour changes rarely): counts are updated in place, without
+    /// copying their histograms for every row.
+    private var stored = BatchSummary()
+    private var open: [(version: Int, hour: Int64, counts: ProductionCounts)] = []
+
+    var summary: BatchSummary {
+        var s = stored
+        for o in open { s.buckets[o.version, default: [:]][o.hour] = o.counts }
+        return s
+    }
+
+    /// The index in `open` of the bucket of (v, hour), opening it (and closing v's previous one).
+    private func bucket(_ v: Int, _ hour: Int64) -> Int {
+        for i in open.indices where open[i].version == v {
+            if open[i].hour == hour { return i }
+            stored.buckets[v, default: [:]][open[i].hour] = open[i].counts
+            open[i].hour = hour
+            open[i].counts = stored.buckets[v]?.removeValue(forKey: hour) ?? ProductionCounts()
+            return i
+        }
+        open.append((v, hour, stored.buckets[v]?.removeValue(forKey: hour) ?? ProductionCounts()))
+        return open.count - 1
+    }
     private(set) var rows = 0
     private(set) var timeFrom = Double.infinity, timeTo = -Double.infinity
     private(set) var used: [String: String] = [:]
@@ -136,7 +159,7 @@ final class ObservationReader: TableConsumer {
         if let c = thresholdCache[v] { threshold = c } else {
             threshold = try thresholdOf(v)
             thresholdCache[v] = threshold
-            summary.thresholds[v] = threshold
+            stored.thresholds[v] = threshold
         }
         let score = try number(row, "score")
         if let s = score, !(s >= 0 && s <= 1) {
@@ -156,17 +179,16 @@ final class ObservationReader: TableConsumer {
             found.insert(id)
             if label != nil { alreadyLabelled += 1; return }
             matched.insert(id)
-            summary.buckets[v, default: [:]][hour, default: ProductionCounts()].addLabel(late, decision: decision, score: score)
+            open[bucket(v, hour)].counts.addLabel(late, decision: decision, score: score)
             return
         }
-        var c = summary.buckets[v, default: [:]][hour] ?? ProductionCounts()
-        c.rows += 1
-        if let score { c.addScore(score) }
-        if decision == 1 { c.decidedPositive += 1 }
-        if let label { c.addLabel(label, decision: decision, score: score) }
-        if let human { c.addHuman(human, decision: decision) }
-        if let outcome { c.addOutcome(outcome) }
-        summary.buckets[v, default: [:]][hour] = c
+        let i = bucket(v, hour)
+        open[i].counts.rows += 1
+        if let score { open[i].counts.addScore(score) }
+        if decision == 1 { open[i].counts.decidedPositive += 1 }
+        if let label { open[i].counts.addLabel(label, decision: decision, score: score) }
+        if let human { open[i].counts.addHuman(human, decision: decision) }
+        if let outcome { open[i].counts.addOutcome(outcome) }
     }
 }
 

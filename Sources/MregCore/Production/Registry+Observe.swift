@@ -66,7 +66,11 @@ extension Registry {
 
     /// Appends a batch of production rows served by `ref` (rows with a `version` column name their
     /// own) to the model's observation log. The same bytes observed again are not added twice.
-    public func observe(_ ref: VersionRef, path: String, source: ObservationSource, format: String? = nil, columns: [String] = []) throws -> ObserveResult {
+    ///
+    /// The batch's feature columns are profiled in the same read (`BatchFeatures`, kept as the
+    /// summary's `features` key); `features`, when given, replaces that profile with what it returns.
+    public func observe(_ ref: VersionRef, path: String, source: ObservationSource, format: String? = nil, columns: [String] = [],
+                        features: ((_ path: String, _ format: TableFormat) throws -> JSON?)? = nil) throws -> ObserveResult {
         guard source != .labels else { throw MregError.invalid("--source labels: give labels with --labels FILE") }
         let v = try resolve(ref)
         let m = v.model
@@ -79,11 +83,15 @@ extension Registry {
         }
         // Feature columns are profiled in the same read (Monitoring/BatchFeatures.swift).
         let servedRecord = try record(of: v)
-        let features = BatchFeatureProfiler(counter: reader, reference: try referenceProfile(of: servedRecord), source: src)
-        let rowsID = try TableReader.read(path: path, source: src, format: fmt, into: features)
+        let profiler = BatchFeatureProfiler(counter: reader, reference: try referenceProfile(of: servedRecord), source: src)
+        let rowsID = try TableReader.read(path: path, source: src, format: fmt, into: profiler)
         var summary = reader.summary
-        summary.features = try features.profile(path: path, format: fmt).map {
-            BatchFeatures(version: v.version, reference: servedRecord.referenceProfile, profile: $0).json
+        if let features {
+            summary.features = try features(path, fmt)
+        } else {
+            summary.features = try profiler.profile(path: path, format: fmt).map {
+                BatchFeatures(version: v.version, reference: servedRecord.referenceProfile, profile: $0).json
+            }
         }
         let summaryBytes = summary.json.canonicalBytes
         let file = String(path.split(separator: "/").last ?? Substring(path))

@@ -35,6 +35,7 @@ struct Observe: ParsableCommand {
         let result: ObserveResult
         if let labels {
             if file != nil { throw ValidationError("give either FILE or --labels FILE, not both") }
+            if !col.isEmpty { throw ValidationError("--col applies to observed rows; a labels file has the columns id and label") }
             let registry = try global.open()
             result = try registry.observeLabels(try ModelName(ref), path: labels, format: format)
         } else {
