@@ -153,6 +153,26 @@ struct AlertEngineTests {
         #expect(try AlertState(json: JSON.parse(first.state.json.canonicalBytes), source: "t") == first.state)
     }
 
+    @Test("a window with no reference profile: refused when the policy has column or schema rules")
+    func noReference() throws {
+        #expect(throws: MregError.self) {
+            try AlertEngine.check(policy: .default, reference: nil, servingVersion: "fraud@3", policySource: "default alert policy")
+        }
+        do {
+            try AlertEngine.check(policy: .default, reference: nil, servingVersion: "fraud@3", policySource: "default alert policy")
+        } catch let e as MregError {
+            #expect(e.kind == .invalidInput && e.message.hasPrefix("fraud@3 has no reference profile") && e.message.contains("--reference FILE"), "\(e)")
+        }
+        let performanceOnly = Self.policy("alerts:\n  - when: recall < evaluation.recall.low\n  - when: rows < 1\n")
+        try AlertEngine.check(policy: performanceOnly, reference: nil, servingVersion: "fraud@3", policySource: "alert policy")
+        var feed = SyntheticFeed(seed: 6)
+        let ref = try profile(feed.csv(rows: 100))
+        try AlertEngine.check(policy: .default, reference: ref, servingVersion: "fraud@3", policySource: "default alert policy")
+        #expect(throws: MregError.self) {
+            try AlertEngine.check(policy: Self.policy("alerts:\n  - when: psi(merchant) > 0.2\n"), reference: ref, servingVersion: "fraud@3", policySource: "alert policy")
+        }
+    }
+
     // MARK: - The simulated quarter
 
     /// A tuned policy for the simulation (docs/monitoring.md): faster on drift, tighter on missing values.

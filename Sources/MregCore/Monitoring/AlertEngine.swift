@@ -65,6 +65,19 @@ public enum AlertEngine {
         return Run(state: state, transitions: transitions, windowsEvaluated: evaluated)
     }
 
+    /// Refuses a run the policy cannot be evaluated for: column or schema rules with no reference
+    /// profile for the serving version (exit 2, naming the version and what to do), or a column
+    /// rule the reference cannot answer (`AlertPolicy.validate`). `monitor` calls this first.
+    public static func check(policy: AlertPolicy, reference: Profile?, servingVersion: String, policySource: String) throws {
+        guard let reference else {
+            if policy.needsReference {
+                throw MregError.invalid("\(servingVersion) has no reference profile, and the \(policySource) has column or schema rules; register the version with --reference FILE, or set a policy without them (docs/monitoring.md)")
+            }
+            return
+        }
+        try policy.validate(against: reference, referenceName: servingVersion, source: policySource)
+    }
+
     /// The alerts a rule stands for: one per column for a column rule (`*`: every reference
     /// column of a kind the measure applies to), else one.
     static func keysOf(_ rule: AlertRule, _ reference: Profile?) -> [(key: AlertKey, column: String?)] {

@@ -84,16 +84,10 @@ extension Registry {
         let reference = try referenceProfile(of: record)
         let policy = try alertPolicy(m, state: state)
         let rules = policy?.policy ?? AlertPolicy.default
-        let needsReference: (AlertRule) -> Bool = { rule in
-            switch rule.condition.measure {
-            case .column, .schemaChanges: return true
-            case .rows, .metric: return false
-            }
-        }
-        if reference == nil, let rule = rules.rules.first(where: needsReference) {
-            throw MregError.invalid("\(served.name) (champion at \(r.stage)) has no reference profile, which the rule `\(rule.text)` needs; "
-                                    + "register the version with --reference FILE, or set an alert policy without column rules (mreg alerts \(m) --set FILE)")
-        }
+        // No reference profile under column or schema rules, or a column rule the reference
+        // cannot answer: refused (exit 2) before anything is read or written.
+        try AlertEngine.check(policy: rules, reference: reference, servingVersion: "\(served.name) (champion at \(r.stage))",
+                              policySource: policy.map { "alert policy \($0.id.short)" } ?? "default alert policy")
         var evaluation = EvaluationBounds(record: record)
         // The policy language says `auc`; evaluations and production windows report `roc_auc`.
         if evaluation.values["auc"] == nil { evaluation.values["auc"] = evaluation.values["roc_auc"] }
