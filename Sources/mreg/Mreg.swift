@@ -20,8 +20,8 @@ struct Mreg: ParsableCommand {
               --registry <path>   The registry directory (see above).
               --json              Print machine-readable JSON (shapes in docs/cli.md).
 
-            Exit codes: 0 success, 1 I/O error or corruption, 2 invalid input, 3 promotion blocked (ab: no verdict yet) \
-            by gates, 4 lost a race to a concurrent update (nothing changed; retry), 5 an alert newly fired (monitor), \
+            Exit codes: 0 success, 1 I/O error or corruption, 2 invalid input, 3 promotion blocked \
+            by gates or no verdict yet (ab), 4 lost a race to a concurrent update (nothing changed; retry), 5 an alert newly fired (monitor), \
             6 verification refused (--verify).
             """,
         version: MregVersion.current,
