@@ -53,11 +53,13 @@ public struct ProductionSeries: Sendable {
         self.evaluation = evaluation; self.windows = windows
     }
 
-    /// Windows whose whole interval lies on the bad side of the evaluation interval (`perf`'s rule).
+    /// Windows whose whole interval lies on the bad side of the evaluation interval (`perf`'s rule;
+    /// a window that carries `perf`'s own verdict in `degraded` uses it).
     public var degradedWindows: [ProductionWindow] {
         guard let e = evaluation else { return [] }
         return windows.filter { w in
             guard let v = w.value else { return false }
+            if let d = w.degraded { return d }
             if lowerIsBetter { return (v.low ?? v.value) > (e.high ?? e.value) }
             return (v.high ?? v.value) < (e.low ?? e.value)
         }
@@ -71,8 +73,12 @@ public struct ProductionWindow: Sendable {
     public var rows: Int
     /// Nil when the window had too few labelled rows to compute the metric.
     public var value: MetricValue?
-    public init(start: String, end: String, rows: Int, value: MetricValue?) {
-        self.start = start; self.end = end; self.rows = rows; self.value = value
+    /// `perf`'s verdict for this window, when it comes from `Registry.performance`.
+    public var degraded: Bool?
+    /// Why there is no value, in words (`too few labelled rows: 12 < 30`).
+    public var missing: String?
+    public init(start: String, end: String, rows: Int, value: MetricValue?, degraded: Bool? = nil, missing: String? = nil) {
+        self.start = start; self.end = end; self.rows = rows; self.value = value; self.degraded = degraded; self.missing = missing
     }
 }
 
