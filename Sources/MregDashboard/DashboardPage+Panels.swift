@@ -54,8 +54,11 @@ extension DashboardPage {
                                                  : M.el("span", [("class", "bad")], [M.text("▼ \(bad) of \(s.windows.count) windows below the evaluation interval")])]))
             let missing = s.windows.filter { $0.value == nil && $0.missing != nil }
             if !missing.isEmpty {
-                nodes.append(note("\(missing.count) of \(s.windows.count) windows have no \(s.metric) (✕ on the axis): " +
-                                  missing.prefix(5).map { "\(SVG.day($0.start)) \($0.missing!)" }.joined(separator: "; ") + (missing.count > 5 ? "; …" : "")))
+                var reasons: [String] = []
+                for w in missing where !reasons.contains(w.missing!) { reasons.append(w.missing!) }
+                let span = missing.count == 1 ? SVG.day(missing[0].start) : "\(SVG.day(missing[0].start)) to \(SVG.day(missing.last!.start))"
+                nodes.append(note("\(missing.count) of \(s.windows.count) windows (\(span)) have no \(s.metric), ✕ on the axis: " +
+                                  reasons.prefix(3).joined(separator: "; ") + (reasons.count > 3 ? "; …" : "")))
             }
             nodes.append(Charts.production(s))
         }

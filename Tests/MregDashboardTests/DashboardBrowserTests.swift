@@ -46,7 +46,7 @@ struct DashboardBrowserTests {
             #expect(dom.contains(title), "production chart \(title)")
         }
         #expect(dom.contains("2 of 30 windows below the evaluation interval"), "recall of fraud@1 on 2026-11-20 and 21, as perf flags them")
-        #expect(dom.contains("9 of 30 windows have no recall") && dom.contains("too few labelled rows (0 &lt; 30)"), "unlabelled days said in words")
+        #expect(dom.contains("9 of 30 windows (2026-11-22 to 2026-11-30) have no recall") && dom.contains("too few labelled rows (0 &lt; 30)"), "unlabelled days said in words")
         #expect(dom.contains("degraded") && dom.contains("in the newest labelled window (2026-11-21T00:00:00Z)"), "the health line")
         #expect(dom.components(separatedBy: "<svg").count - 1 >= 6, "4 production charts, versions and the timeline")
     }
