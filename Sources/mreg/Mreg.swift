@@ -21,7 +21,8 @@ struct Mreg: ParsableCommand {
               --json              Print machine-readable JSON (shapes in docs/cli.md).
 
             Exit codes: 0 success, 1 I/O error or corruption, 2 invalid input, 3 promotion blocked \
-            by gates, 4 lost a race to a concurrent update (nothing changed; retry), 6 verification refused (--verify).
+            by gates, 4 lost a race to a concurrent update (nothing changed; retry), 5 an alert newly fired (monitor), \
+            6 verification refused (--verify).
             """,
         version: MregVersion.current,
         subcommands: [
@@ -32,6 +33,7 @@ struct Mreg: ParsableCommand {
             Dashboard.self,
             Push.self, Pull.self, Clone.self,
             Observe.self, Perf.self, AB.self,
+            Monitor.self,
         ]
     )
 

@@ -90,6 +90,8 @@ public struct HistoryEntry: Equatable, Sendable {
         case signed
         /// `mreg alerts NAME --set FILE` (Monitoring/).
         case alertPolicy = "alert_policy"
+        /// `mreg monitor NAME` recorded a new alert state (Monitoring/); changes no state.
+        case monitored
 
         /// Events that change a stage's champion.
         public var changesChampion: Bool { self == .promoted || self == .overridden || self == .rolledBack }

@@ -67,8 +67,8 @@ extension Registry {
     /// Appends a batch of production rows served by `ref` (rows with a `version` column name their
     /// own) to the model's observation log. The same bytes observed again are not added twice.
     ///
-    /// `features`, when given, profiles the file's feature columns (Monitoring); what it returns
-    /// is kept as the summary's `features` key.
+    /// The batch's feature columns are profiled in the same read (`BatchFeatures`, kept as the
+    /// summary's `features` key); `features`, when given, replaces that profile with what it returns.
     public func observe(_ ref: VersionRef, path: String, source: ObservationSource, format: String? = nil, columns: [String] = [],
                         features: ((_ path: String, _ format: TableFormat) throws -> JSON?)? = nil) throws -> ObserveResult {
         guard source != .labels else { throw MregError.invalid("--source labels: give labels with --labels FILE") }
@@ -81,9 +81,18 @@ extension Registry {
                                        overrides: try ObservationReader.overrides(columns), now: Self.nowSeconds()) { [self] n in
             try threshold(m, n, state: state)
         }
-        let rowsID = try TableReader.read(path: path, source: src, format: fmt, into: reader)
+        // Feature columns are profiled in the same read (Monitoring/BatchFeatures.swift).
+        let servedRecord = try record(of: v)
+        let profiler = BatchFeatureProfiler(counter: reader, reference: try referenceProfile(of: servedRecord), source: src)
+        let rowsID = try TableReader.read(path: path, source: src, format: fmt, into: profiler)
         var summary = reader.summary
-        summary.features = try features?(path, fmt) ?? nil
+        if let features {
+            summary.features = try features(path, fmt)
+        } else {
+            summary.features = try profiler.profile(path: path, format: fmt).map {
+                BatchFeatures(version: v.version, reference: servedRecord.referenceProfile, profile: $0).json
+            }
+        }
         let summaryBytes = summary.json.canonicalBytes
         let file = String(path.split(separator: "/").last ?? Substring(path))
         if let same = try observationLog(m).first(where: { $0.rowsObject == rowsID }) { return ObserveResult(entry: same, duplicate: true) }

@@ -69,6 +69,12 @@ struct Log: ParsableCommand {
             return "signed \(v) as champion of \(stage) (history #\(e.details["sequence"]?.int ?? 0))"
         case .alertPolicy:
             return "alert policy set to \(e.details["alert_policy"]?.string ?? "?")"
+        case .monitored:
+            let n = e.details["windows"]?.int ?? 0
+            let t = e.details["transitions"]?.array ?? []
+            let fired = t.filter { $0["kind"]?.string == "fired" }.count
+            return "monitored \(v) at \(stage): \(n) window\(n == 1 ? "" : "s") to \(e.details["to"]?.string ?? "?"), "
+                + "\(fired) fired, \(t.count - fired) resolved"
         case .rolledBack:
             let from = e.details["replaced"]?["version"]?.int.map { "\(m)@\($0)" } ?? "?"
             return "rolled back \(stage) from \(from) to \(v); reason: \(e.details["reason"]?.string ?? "?")"
