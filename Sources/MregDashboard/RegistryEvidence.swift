@@ -1,7 +1,8 @@
 import MregCore
 
 /// The dashboard's evidence read from the registry itself: production performance from
-/// `Registry.performance` (the numbers and the degradation rule of `mreg perf`).
+/// `Registry.performance` (the numbers and the degradation rule of `mreg perf`); alerts, drift and
+/// integrity in RegistryEvidence+Monitoring.swift.
 ///
 /// Production: the production champion's windows, and those of any other version served in the
 /// same period (a challenger in an A/B test or a canary), one series per metric the version's
@@ -65,7 +66,4 @@ public struct RegistryEvidence: DashboardEvidence {
         }
     }
 
-    public func drift(_ registry: Registry, _ model: ModelName) throws -> DriftPanel? { nil }
-    public func integrity(_ registry: Registry, _ model: ModelName) throws -> IntegrityPanel? { nil }
-    public func alerts(_ registry: Registry, _ model: ModelName) throws -> AlertsPanel? { nil }
 }
