@@ -5,7 +5,7 @@ import MregCore
 //
 // To wire them in, implement `DashboardEvidence` (one function per panel, each returning nil when
 // nothing is recorded for the model) and make it the value of `Dashboard.evidence`, the one
-// `static let` in Sources/mreg/Commands/Dashboard.swift (today `NoEvidenceYet()`). Everything else — layout, charts, escaping, the notes
+// `static let` in Sources/mreg/Commands/Dashboard.swift (`RegistryEvidence()`, RegistryEvidence.swift). Everything else — layout, charts, escaping, the notes
 // shown when a section is nil — is already done and tested with synthetic panels.
 
 /// Supplies the four sections the registry's own records do not hold.
@@ -20,7 +20,7 @@ public protocol DashboardEvidence: Sendable {
     func alerts(_ registry: Registry, _ model: ModelName) throws -> AlertsPanel?
 }
 
-/// What the dashboard uses until production and monitoring are wired in: nothing recorded.
+/// Evidence of nothing recorded (the synthetic and benchmark pages; `ModelPage.load`'s default).
 public struct NoEvidenceYet: DashboardEvidence {
     public init() {}
     public func production(_ registry: Registry, _ model: ModelName) throws -> ProductionPanel? { nil }
