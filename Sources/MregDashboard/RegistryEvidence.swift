@@ -18,18 +18,25 @@ public struct RegistryEvidence: DashboardEvidence {
     }
 
     public func production(_ registry: Registry, _ model: ModelName) throws -> ProductionPanel? {
-        let counts = try registry.productionCounts(model)
-        guard !counts.isEmpty else { return nil }
+        // Each served version's period, from the batches' entries (their summaries are read once,
+        // by `performance`, for the versions shown).
+        var spans: [Int: (from: Double, to: Double)] = [:]
+        for b in try registry.observations(of: model) {
+            guard let from = b.timeFrom ?? TimeText.parse(b.observedAt) else { continue }
+            let to = b.timeTo ?? from
+            for v in b.versions { spans[v] = (min(spans[v]?.from ?? from, from), max(spans[v]?.to ?? to, to)) }
+        }
+        guard !spans.isEmpty else { return nil }
         let state = try registry.headEntry(model).entry.state
         // The champion first; then every version with rows in the champion's period, by number.
         var served: [(version: Int, role: String)] = []
-        if let c = state.champions["production"], let hours = counts[c.version], let first = hours.keys.min(), let last = hours.keys.max() {
+        if let c = state.champions["production"], let span = spans[c.version] {
             served.append((c.version, "production champion"))
-            for v in counts.keys.sorted() where v != c.version && counts[v]!.keys.contains(where: { $0 >= first && $0 <= last }) {
+            for (v, s) in spans.sorted(by: { $0.key < $1.key }) where v != c.version && s.from <= span.to && s.to >= span.from {
                 served.append((v, "served alongside"))
             }
         } else {
-            served = counts.keys.sorted().map { ($0, "served") }
+            served = spans.keys.sorted().map { ($0, "served") }
         }
         var series: [ProductionSeries] = []
         for (v, role) in served {
