@@ -52,6 +52,14 @@ extension DashboardPage {
             nodes.append(M.el("p", [], [M.el("b", text: "\(s.metric) of \(s.version)"), M.text(" (\(s.source)), evaluation: \(value(s.evaluation)) — "),
                                         bad == 0 ? M.el("span", [("class", "ok")], [M.text("✔ no window below the evaluation interval")])
                                                  : M.el("span", [("class", "bad")], [M.text("▼ \(bad) of \(s.windows.count) windows below the evaluation interval")])]))
+            let missing = s.windows.filter { $0.value == nil && $0.missing != nil }
+            if !missing.isEmpty {
+                var reasons: [String] = []
+                for w in missing where !reasons.contains(w.missing!) { reasons.append(w.missing!) }
+                let span = missing.count == 1 ? SVG.day(missing[0].start) : "\(SVG.day(missing[0].start)) to \(SVG.day(missing.last!.start))"
+                nodes.append(note("\(missing.count) of \(s.windows.count) windows (\(span)) have no \(s.metric), ✕ on the axis: " +
+                                  reasons.prefix(3).joined(separator: "; ") + (reasons.count > 3 ? "; …" : "")))
+            }
             nodes.append(Charts.production(s))
         }
         return section("panel-production", "Production performance per window", urgent: prod.series.contains { !$0.degradedWindows.isEmpty }, nodes)
@@ -137,11 +145,16 @@ extension ModelPage {
             return (critical ? "critical" : "warning", "\(a.firing.count) alert\(a.firing.count == 1 ? "" : "s") firing",
                     a.firing.sorted { $0.severity < $1.severity }.first!.reason)
         }
-        if let bad = production?.series.first(where: { !$0.degradedWindows.isEmpty }) {
-            return ("critical", "degraded", "\(bad.metric) of \(bad.version) below its evaluation interval in \(bad.degradedWindows.count) windows")
+        // Degraded now: the newest window with a value lies below the evaluation interval.
+        for s in production?.series ?? [] {
+            guard let newest = s.windows.last(where: { $0.value != nil }), s.degradedWindows.contains(where: { $0.start == newest.start }) else { continue }
+            return ("critical", "degraded", "\(s.metric) of \(s.version) below its evaluation interval in the newest labelled window (\(newest.start)); \(s.degradedWindows.count) of \(s.windows.count) windows below")
         }
         if let i = integrity, i.checks.contains(where: { !$0.ok }) {
             return ("warning", "data integrity", "\(i.checks.filter { !$0.ok }.count) integrity checks in breach")
+        }
+        if let s = production?.series.first(where: { !$0.degradedWindows.isEmpty }) {
+            return ("warning", "was degraded", "\(s.metric) of \(s.version) below its evaluation interval in \(s.degradedWindows.count) earlier windows, not in the newest labelled one")
         }
         if production == nil && alerts == nil { return ("none", "not monitored", "no production rows or alerts recorded yet") }
         return ("ok", "healthy", "no alert firing, no window below evaluation")

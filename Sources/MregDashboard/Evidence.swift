@@ -5,7 +5,7 @@ import MregCore
 //
 // To wire them in, implement `DashboardEvidence` (one function per panel, each returning nil when
 // nothing is recorded for the model) and make it the value of `Dashboard.evidence`, the one
-// `static let` in Sources/mreg/Commands/Dashboard.swift (today `NoEvidenceYet()`). Everything else — layout, charts, escaping, the notes
+// `static let` in Sources/mreg/Commands/Dashboard.swift (`RegistryEvidence()`, RegistryEvidence.swift). Everything else — layout, charts, escaping, the notes
 // shown when a section is nil — is already done and tested with synthetic panels.
 
 /// Supplies the four sections the registry's own records do not hold.
@@ -20,7 +20,7 @@ public protocol DashboardEvidence: Sendable {
     func alerts(_ registry: Registry, _ model: ModelName) throws -> AlertsPanel?
 }
 
-/// What the dashboard uses until production and monitoring are wired in: nothing recorded.
+/// Evidence of nothing recorded (the synthetic and benchmark pages; `ModelPage.load`'s default).
 public struct NoEvidenceYet: DashboardEvidence {
     public init() {}
     public func production(_ registry: Registry, _ model: ModelName) throws -> ProductionPanel? { nil }
@@ -53,11 +53,13 @@ public struct ProductionSeries: Sendable {
         self.evaluation = evaluation; self.windows = windows
     }
 
-    /// Windows whose whole interval lies on the bad side of the evaluation interval (`perf`'s rule).
+    /// Windows whose whole interval lies on the bad side of the evaluation interval (`perf`'s rule;
+    /// a window that carries `perf`'s own verdict in `degraded` uses it).
     public var degradedWindows: [ProductionWindow] {
         guard let e = evaluation else { return [] }
         return windows.filter { w in
             guard let v = w.value else { return false }
+            if let d = w.degraded { return d }
             if lowerIsBetter { return (v.low ?? v.value) > (e.high ?? e.value) }
             return (v.high ?? v.value) < (e.low ?? e.value)
         }
@@ -71,8 +73,12 @@ public struct ProductionWindow: Sendable {
     public var rows: Int
     /// Nil when the window had too few labelled rows to compute the metric.
     public var value: MetricValue?
-    public init(start: String, end: String, rows: Int, value: MetricValue?) {
-        self.start = start; self.end = end; self.rows = rows; self.value = value
+    /// `perf`'s verdict for this window, when it comes from `Registry.performance`.
+    public var degraded: Bool?
+    /// Why there is no value, in words (`too few labelled rows: 12 < 30`).
+    public var missing: String?
+    public init(start: String, end: String, rows: Int, value: MetricValue?, degraded: Bool? = nil, missing: String? = nil) {
+        self.start = start; self.end = end; self.rows = rows; self.value = value; self.degraded = degraded; self.missing = missing
     }
 }
 

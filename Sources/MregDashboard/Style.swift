@@ -39,7 +39,7 @@ enum Style {
     svg .band{fill:var(--green);fill-opacity:.22} svg .evline{stroke:var(--green);stroke-width:2;stroke-dasharray:6 4}
     svg .s-champ,svg .s-prom,svg .s-prod{fill:var(--blue)} svg .s-block{fill:var(--verm)} svg .s-ver{fill:var(--grey)}
     svg .s-over{fill:var(--orange)} svg .s-roll{fill:var(--purple)} svg .s-sign{fill:var(--green)}
-    svg .s-band{fill:var(--green);fill-opacity:.45} svg .s-ivl{fill:var(--muted)}
+    svg .s-band{fill:var(--green);fill-opacity:.45} svg .s-ivl{fill:var(--muted)} svg .s-none{fill:var(--grey)}
     svg path{stroke:var(--bg);stroke-width:1}
     svg .h0{fill:var(--h0)} svg .h1{fill:var(--h1)} svg .h2{fill:var(--h2)} svg .h3{fill:var(--h3)} svg .h4{fill:var(--h4)} svg .h5{fill:var(--h5)}
     svg .hnone{fill:none;stroke:var(--line)}

@@ -40,8 +40,15 @@ struct DashboardBrowserTests {
         #expect(!dom.contains("<script"))
         #expect(dom.contains("fraud@1") && dom.contains("rolled back"), "which version serves production")
         #expect(dom.contains("INC-2291"), "why it changed")
-        #expect(dom.contains("No production rows recorded yet"), "what is not recorded says so")
-        #expect(dom.components(separatedBy: "<svg").count - 1 >= 2, "charts of versions and the timeline")
+        // Production: fraud@1 (champion) and fraud@4 (served alongside), recall and precision each, from `mreg perf`.
+        #expect(!dom.contains("No production rows recorded yet"))
+        for title in ["recall of fraud@1", "precision of fraud@1", "recall of fraud@4", "precision of fraud@4"] {
+            #expect(dom.contains(title), "production chart \(title)")
+        }
+        #expect(dom.contains("2 of 30 windows below the evaluation interval"), "recall of fraud@1 on 2026-11-20 and 21, as perf flags them")
+        #expect(dom.contains("9 of 30 windows (2026-11-22 to 2026-11-30) have no recall") && dom.contains("too few labelled rows (0 &lt; 30)"), "unlabelled days said in words")
+        #expect(dom.contains("degraded") && dom.contains("in the newest labelled window (2026-11-21T00:00:00Z)"), "the health line")
+        #expect(dom.components(separatedBy: "<svg").count - 1 >= 6, "4 production charts, versions and the timeline")
     }
 
     @Test("a page with every optional panel filled renders: production band, heat map, integrity and alerts")

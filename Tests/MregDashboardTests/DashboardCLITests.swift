@@ -15,7 +15,7 @@ struct DashboardCLITests {
         let before = TreeSnapshot(reg)
         let r = Mreg.run(["dashboard", "fraud"], cwd: t.path, registry: reg)
         #expect(r.status == 0, "\(r)")
-        #expect(r.stdout.hasPrefix("wrote fraud.html (") && r.stdout.contains("not monitored"), "\(r)")
+        #expect(r.stdout.hasPrefix("wrote fraud.html (") && r.stdout.hasSuffix(": degraded\n"), "recall of fraud@1 is below evaluation on 2026-11-21: \(r)")
         let html = page(t, "fraud.html")
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         #expect(html.contains(#"<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"/>"#))

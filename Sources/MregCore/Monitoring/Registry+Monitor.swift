@@ -137,7 +137,7 @@ extension Registry {
     /// Counts and production metrics come from `performance` (the summaries' hour buckets, late
     /// labels included); a window's profile merges the feature profiles of the batches whose
     /// first row falls in it (`Profile.merged`), those binned on `reference` first.
-    func monitorWindows(_ served: ResolvedVersion, window: Int64, after: Double?, now: Double, reference: ObjectID?) throws -> [WindowEvidence]? {
+    public func monitorWindows(_ served: ResolvedVersion, window: Int64, after: Double?, now: Double, reference: ObjectID?) throws -> [WindowEvidence]? {
         let m = served.model
         let perf = try performance(PerfRequest(model: m, ref: try VersionRef(served.name), stage: .production, window: window, minLabelled: 1))
         guard let first = perf.windows.first(where: { $0.counts.rows > 0 }) else { return nil }

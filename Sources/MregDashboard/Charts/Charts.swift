@@ -72,7 +72,14 @@ enum Charts {
         for (i, w) in s.windows.enumerated() {
             let x = left + step * (Double(i) + 0.5)
             if i % every == 0 { marks.append(SVG.text(x, bottom + 20, SVG.day(w.start), "tick", anchor: "middle")) }
-            guard let v = w.value else { points.append((x, .nan)); continue }
+            guard let v = w.value else {
+                // No number for this window (too few labelled rows): a hollow mark on the axis, not a value.
+                points.append((x, .nan))
+                if let why = w.missing, n <= 120 {
+                    marks.append(SVG.marker(.cross, x, bottom - 6, 4, "s-none", title: "\(SVG.day(w.start))–\(SVG.day(w.end)): \(why), \(w.rows) rows"))
+                }
+                continue
+            }
             points.append((x, y(v.value)))
             if let lo = v.low, let hi = v.high, n <= 120 { marks.append(SVG.line(x, y(lo), x, y(hi), "iv")) }
             let what = "\(SVG.day(w.start))–\(SVG.day(w.end)): \(s.metric) = \(Scale.label(v.value)), \(w.rows) rows"
@@ -90,7 +97,9 @@ enum Charts {
         nodes += marks
         nodes.append(SVG.text((left + right) / 2, bottom + 40, "window start (UTC)", "axt", anchor: "middle"))
         nodes.append(SVG.legend([(.circle, "s-prod", "production, per window"), (.square, "s-band", "evaluation interval"),
-                                 (.triangleDown, "s-block", "below evaluation interval")], x: left, y: h - 4))
+                                 (.triangleDown, "s-block", "below evaluation interval")]
+                                + (s.windows.contains { $0.value == nil && $0.missing != nil } ? [(.cross, "s-none", "too few labelled rows")] : []),
+                                x: left, y: h - 4))
         return SVG.chart(width: width, height: h, title: "\(s.metric) of \(s.version) in production (\(s.source))",
                          desc: "\(s.windows.count) windows, \(degraded.count) below the evaluation interval", nodes)
     }

@@ -15,7 +15,7 @@ struct Dashboard: ParsableCommand {
             """)
 
     /// Where production and monitoring data come from: the seam of MregDashboard/Evidence.swift.
-    static let evidence: DashboardEvidence = NoEvidenceYet()
+    static let evidence: DashboardEvidence = RegistryEvidence()
 
     @OptionGroup var global: GlobalOptions
 
