@@ -68,7 +68,7 @@ public struct GatePolicy: Sendable, Equatable {
 }
 
 /// The YAML structure of a policy: keys, stages, `after:` order. Rules go to `RuleParser`.
-private struct PolicyParser {
+private struct PolicyParser: PolicyDocument {
     let text: String
     let source: String
     /// The file's lines as Unicode scalars, to find where a rule's text starts.
@@ -77,29 +77,7 @@ private struct PolicyParser {
     init(text: String, source: String) {
         self.text = text
         self.source = source
-        lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map(Array.init)
-    }
-
-    func fail(_ mark: Mark?, _ reason: String) -> MregError {
-        guard let m = mark else { return MregError(.invalidInput, "\(source): \(reason)") }
-        return MregError(.invalidInput, "\(source): line \(m.line), column \(m.column): \(reason)")
-    }
-
-    func fail(_ node: Node?, _ reason: String) -> MregError { fail(node?.mark, reason) }
-
-    /// "a list", "a mapping", "the text \"x\"": what a node is, for "…, not X".
-    func kind(_ node: Node) -> String {
-        switch node {
-        case .mapping: return "a mapping"
-        case .sequence: return "a list"
-        case .scalar(let s): return isNull(node) ? "empty" : "the text \(ModelName.show(s.string))"
-        case .alias: return "an alias"
-        }
-    }
-
-    func isNull(_ node: Node) -> Bool {
-        guard case .scalar(let s) = node else { return false }
-        return s.string.isEmpty || node.tag.rawValue == Tag.Name.null.rawValue
+        lines = PolicyDocumentLines.of(text)
     }
 
     func key(_ node: Node) throws -> String {
@@ -108,21 +86,7 @@ private struct PolicyParser {
     }
 
     func parse() throws -> GatePolicy {
-        let root: Node?
-        do {
-            root = try YAML.compose(text, source: source)
-        } catch let e as MregError {
-            throw e
-        } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
-            throw fail(context.mark, "duplicate key \(duplicates.map { ModelName.show($0) }.joined(separator: ", ")) (each key may appear once)")
-        } catch let YamlError.scanner(_, problem, mark, _), let YamlError.parser(_, problem, mark, _),
-                let YamlError.composer(_, problem, mark, _) {
-            throw fail(mark, "not valid YAML: \(problem)")
-        } catch let e as YamlError {
-            throw MregError(.invalidInput, "\(source): not valid YAML: \(YAML.describe(e))")
-        } catch {
-            throw MregError(.invalidInput, "\(source): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
-        }
+        let root = try composeRoot()
         guard let root, !isNull(root) else {
             throw fail(nil as Mark?, "the policy is empty (expected a mapping with `stages:`, see docs/gates.md)")
         }
@@ -258,24 +222,6 @@ private struct PolicyParser {
             let expected = e.expected.map { " (expected \($0))" } ?? ""
             throw MregError(.invalidInput, "\(source): line \(line), column \(at): \(e.reason)\(rule)\(expected)")
         }
-    }
-
-    /// The column where the rule's text starts, when the file shows it verbatim on the scalar's
-    /// line (a plain or quoted one-line rule); nil when it does not (block or folded scalars,
-    /// escapes), and errors then point at the scalar.
-    func textColumn(line lineNumber: Int, column: Int, _ style: Node.Scalar.Style, _ trimmed: String) -> Int? {
-        guard lineNumber >= 1, lineNumber <= lines.count, column >= 1, !trimmed.isEmpty else { return nil }
-        let line = lines[lineNumber - 1]
-        var at = column - 1
-        switch style {
-        case .plain: break
-        case .singleQuoted, .doubleQuoted: at += 1
-        default: return nil
-        }
-        while at < line.count, line[at] == " " || line[at] == "\t" { at += 1 }
-        let want = Array(trimmed.unicodeScalars)
-        guard at + want.count <= line.count, Array(line[at..<(at + want.count)]) == want else { return nil }
-        return at + 1
     }
 }
 

@@ -84,7 +84,7 @@ public struct AlertPolicy: Equatable, Sendable {
 }
 
 /// The YAML structure of an alert policy; `when:` lines go to `AlertConditionParser`.
-private struct AlertPolicyParser {
+private struct AlertPolicyParser: PolicyDocument {
     let text: String
     let source: String
     let lines: [[Unicode.Scalar]]
@@ -92,44 +92,11 @@ private struct AlertPolicyParser {
     init(text: String, source: String) {
         self.text = text
         self.source = source
-        lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map(Array.init)
-    }
-
-    func fail(_ mark: Mark?, _ reason: String) -> MregError {
-        guard let m = mark else { return MregError(.invalidInput, "\(source): \(reason)") }
-        return MregError(.invalidInput, "\(source): line \(m.line), column \(m.column): \(reason)")
-    }
-
-    func fail(_ node: Node?, _ reason: String) -> MregError { fail(node?.mark, reason) }
-
-    func isNull(_ node: Node) -> Bool {
-        guard case .scalar(let s) = node else { return false }
-        return s.string.isEmpty || node.tag.rawValue == Tag.Name.null.rawValue
-    }
-
-    func kind(_ node: Node) -> String {
-        switch node {
-        case .mapping: return "a mapping"
-        case .sequence: return "a list"
-        case .scalar(let s): return isNull(node) ? "empty" : "the text \(ModelName.show(s.string))"
-        case .alias: return "an alias"
-        }
+        lines = PolicyDocumentLines.of(text)
     }
 
     func parse() throws -> AlertPolicy {
-        let root: Node?
-        do {
-            root = try YAML.compose(text, source: source)
-        } catch let e as MregError {
-            throw e
-        } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
-            throw fail(context.mark, "duplicate key \(duplicates.map { ModelName.show($0) }.joined(separator: ", ")) (each key may appear once)")
-        } catch let YamlError.scanner(_, problem, mark, _), let YamlError.parser(_, problem, mark, _),
-                let YamlError.composer(_, problem, mark, _) {
-            throw fail(mark, "not valid YAML: \(problem)")
-        } catch {
-            throw MregError(.invalidInput, "\(source): not valid YAML")
-        }
+        let root = try composeRoot()
         guard let root, !isNull(root) else { throw fail(nil as Mark?, "the policy is empty (expected a mapping with `alerts:`, see docs/monitoring.md)") }
         guard case .mapping(let top) = root else { throw fail(root, "an alert policy is a mapping with `alerts:`, not \(kind(root))") }
         var alerts: Node?
@@ -212,21 +179,5 @@ private struct AlertPolicyParser {
         }
         guard n >= 1 else { throw fail(node, "`\(key):` must be at least 1 window, not \(n)") }
         return n
-    }
-
-    /// The column where the text starts on its line (plain and quoted one-line scalars).
-    func textColumn(line lineNumber: Int, column: Int, _ style: Node.Scalar.Style, _ trimmed: String) -> Int? {
-        guard lineNumber >= 1, lineNumber <= lines.count, column >= 1, !trimmed.isEmpty else { return nil }
-        let line = lines[lineNumber - 1]
-        var at = column - 1
-        switch style {
-        case .plain: break
-        case .singleQuoted, .doubleQuoted: at += 1
-        default: return nil
-        }
-        while at < line.count, line[at] == " " || line[at] == "\t" { at += 1 }
-        let want = Array(trimmed.unicodeScalars)
-        guard at + want.count <= line.count, Array(line[at..<(at + want.count)]) == want else { return nil }
-        return at + 1
     }
 }
