@@ -110,31 +110,11 @@ public enum Mreg {
     /// Runs `mreg ARGS` in `cwd` with a clean environment plus `env`; stdin is empty.
     @discardableResult
     public static func run(_ args: [String], cwd: String, env: [String: String] = [:], registry: String? = nil) -> CommandResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = (registry.map { ["--registry", $0] } ?? []).isEmpty ? args : insertRegistry(args, registry!)
-        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        let arguments = (registry.map { ["--registry", $0] } ?? []).isEmpty ? args : insertRegistry(args, registry!)
         var environment = ["PATH": "/usr/bin:/bin", "HOME": cwd, "MREG_USER": "tester", "MREG_HOST": "testhost",
                            "MREG_LOCK_TIMEOUT": "5"]
         for (k, v) in env { environment[k] = v }
-        p.environment = environment
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try! p.run()
-        // Read both pipes fully before waiting, so a large output cannot block the child.
-        final class Box: @unchecked Sendable { var data = Data() }
-        let errBox = Box()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        let errData = errBox.data
-        p.waitUntilExit()
-        return CommandResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                             stderr: String(decoding: errData, as: UTF8.self))
+        return Subprocess.run(binary, arguments: arguments, environment: environment, cwd: cwd)
     }
 
     /// Puts `--registry PATH` after the subcommand name (options follow the subcommand).
@@ -174,5 +154,33 @@ public struct TreeSnapshot: Equatable, CustomStringConvertible {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in d { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return String(h, radix: 16)
+    }
+}
+
+/// Runs a program to its end with stdin empty, reading stdout and stderr fully before waiting (a
+/// large output cannot block the child).
+public enum Subprocess {
+    public static func run(_ executable: String, arguments: [String], environment: [String: String], cwd: String? = nil) -> CommandResult {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        p.environment = environment
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try! p.run()
+        final class Box: @unchecked Sendable { var data = Data() }
+        let errBox = Box()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        let errData = errBox.data
+        p.waitUntilExit()
+        return CommandResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                             stderr: String(decoding: errData, as: UTF8.self))
     }
 }

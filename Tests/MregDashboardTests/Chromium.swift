@@ -22,26 +22,11 @@ enum Chromium {
 
     /// Runs chromium headless on a local file with its own profile directory; stdout and exit status.
     static func run(_ args: [String], page: String, scratch: TemporaryDirectory) -> (status: Int32, stdout: String, stderr: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary!)
-        p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-                       "--user-data-dir=" + scratch.join("chromium-profile-\(UUID().uuidString)")]
+        let arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+                         "--user-data-dir=" + scratch.join("chromium-profile-\(UUID().uuidString)")]
             + args + ["file://" + page]
-        p.environment = ["PATH": "/usr/bin:/bin", "HOME": scratch.path]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try! p.run()
-        final class Box: @unchecked Sendable { var data = Data() }
-        let errBox = Box()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: errBox.data, as: UTF8.self))
+        let r = Subprocess.run(binary!, arguments: arguments, environment: ["PATH": "/usr/bin:/bin", "HOME": scratch.path])
+        return (r.status, r.stdout, r.stderr)
     }
 
     /// The DOM after parsing, as chromium serialises it.
