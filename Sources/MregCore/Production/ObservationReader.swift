@@ -94,20 +94,25 @@ final class ObservationReader: TableConsumer {
         if index["score"] == nil && index["prediction"] == nil {
             throw MregError.invalid("\(source): no \"score\" or \"prediction\" column (columns: \(shown)); production rows need the model's output")
         }
+        at = Self.roles.map { index[$0] }
     }
 
-    private func number(_ row: TableRow, _ role: String) throws -> Double? {
-        guard let i = index[role] else { return nil }
+    /// The column of each role (in `roles` order), looked up once per file rather than per row.
+    private var at: [Int?] = []
+    private enum Role: Int { case id, time, version, score, prediction, label, human, outcome }
+
+    private func number(_ row: TableRow, _ role: Role) throws -> Double? {
+        guard let i = at[role.rawValue] else { return nil }
         switch row.field(i).number() {
         case .success(let v): return v
         case .failure(.empty): return nil
-        case .failure: throw fail(row.line, role, "\(PredictionBuilder.shown(row.field(i).text)) is not a number")
+        case .failure: throw fail(row.line, Self.roles[role.rawValue], "\(PredictionBuilder.shown(row.field(i).text)) is not a number")
         }
     }
 
     /// A class 0/1 (true/false), or nil when the value is empty.
-    private func cls(_ row: TableRow, _ role: String) throws -> UInt8? {
-        guard let i = index[role] else { return nil }
+    private func cls(_ row: TableRow, _ role: Role) throws -> UInt8? {
+        guard let i = at[role.rawValue] else { return nil }
         let f = row.field(i)
         switch f {
         case .json(.bool(let b)): return b ? 1 : 0
@@ -116,14 +121,15 @@ final class ObservationReader: TableConsumer {
         default: break
         }
         guard let v = try number(row, role) else { return nil }
-        guard v == 0 || v == 1 else { throw fail(row.line, role, "\(PredictionBuilder.shown(f.text)) is not 0 or 1 (true or false)") }
+        guard v == 0 || v == 1 else { throw fail(row.line, Self.roles[role.rawValue], "\(PredictionBuilder.shown(f.text)) is not 0 or 1 (true or false)") }
         return UInt8(v)
     }
 
     private var thresholdCache: [Int: Double] = [:]
+    private var lastThreshold = (version: 0, value: 0.0)
 
     private func version(_ row: TableRow) throws -> Int {
-        guard let i = index["version"] else { return defaultVersion }
+        guard let i = at[Role.version.rawValue] else { return defaultVersion }
         let f = row.field(i)
         if f.isEmpty { return defaultVersion }
         var text = f.text
@@ -143,9 +149,9 @@ final class ObservationReader: TableConsumer {
 
     func row(_ row: TableRow) throws {
         rows += 1
-        let idField = row.field(index["id"]!)
+        let idField = row.field(at[Role.id.rawValue]!)
         if idField.isEmpty { throw fail(row.line, "id", "empty id; every row needs one") }
-        let tf = row.field(index["time"]!)
+        let tf = row.field(at[Role.time.rawValue]!)
         if tf.isEmpty { throw fail(row.line, "time", "empty value; every production row needs a time") }
         guard let t = TimeText.parse(tf) else {
             throw fail(row.line, "time", "\(PredictionBuilder.shown(tf.text)) is neither an RFC 3339 time (2026-10-01T12:00:00Z) nor Unix seconds")
@@ -156,22 +162,23 @@ final class ObservationReader: TableConsumer {
         timeFrom = min(timeFrom, t); timeTo = max(timeTo, t)
         let v = try version(row)
         let threshold: Double
-        if let c = thresholdCache[v] { threshold = c } else {
+        if v == lastThreshold.version { threshold = lastThreshold.value } else if let c = thresholdCache[v] { threshold = c } else {
             threshold = try thresholdOf(v)
             thresholdCache[v] = threshold
             stored.thresholds[v] = threshold
         }
-        let score = try number(row, "score")
+        lastThreshold = (v, threshold)
+        let score = try number(row, .score)
         if let s = score, !(s >= 0 && s <= 1) {
-            throw fail(row.line, "score", "\(PredictionBuilder.shown(row.field(index["score"]!).text)) is outside [0, 1]; a score is the probability of class 1")
+            throw fail(row.line, "score", "\(PredictionBuilder.shown(row.field(at[Role.score.rawValue]!).text)) is outside [0, 1]; a score is the probability of class 1")
         }
-        let predicted = try cls(row, "prediction")
+        let predicted = try cls(row, .prediction)
         guard let decision = predicted ?? score.map({ $0 >= threshold ? 1 : 0 }) else {
-            throw fail(row.line, index["score"] != nil ? "score" : "prediction", "empty value; every row needs the model's output")
+            throw fail(row.line, at[Role.score.rawValue] != nil ? "score" : "prediction", "empty value; every row needs the model's output")
         }
-        let label = try cls(row, "label")
-        let human = try cls(row, "human")
-        let outcome = try number(row, "outcome")
+        let label = try cls(row, .label)
+        let human = try cls(row, .human)
+        let outcome = try number(row, .outcome)
         let hour = BatchSummary.hour(t)
         if let join = labels {
             let id = idField.text

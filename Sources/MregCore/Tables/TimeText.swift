@@ -6,17 +6,21 @@ public enum TimeText {
         switch field {
         case .json(.number(let n)): return n.isFinite ? n : nil
         case .json(.string(let s)): return parse(s)
-        case .text(let b): return parse(String(decoding: b, as: UTF8.self))
+        case .text(let b): return parse(bytes: b)
         default: return nil
         }
     }
 
     /// Unix seconds of an RFC 3339 time or a decimal number of seconds, or nil.
     public static func parse(_ s: String) -> Double? {
-        let b = Array(s.utf8)
+        var s = s
+        return s.withUTF8 { parse(bytes: $0) }
+    }
+
+    /// `parse` of UTF-8 bytes (a CSV field as read, without making a `String`).
+    static func parse(bytes b: UnsafeBufferPointer<UInt8>) -> Double? {
         if b.count < 20 || b[4] != 0x2D {
-            let b = b
-            if case .success(let v) = b.withUnsafeBufferPointer({ NumberText.parse($0) }) { return v }
+            if case .success(let v) = NumberText.parse(b) { return v }
             return nil
         }
         func digits(_ from: Int, _ count: Int) -> Int? {
@@ -29,7 +33,7 @@ public enum TimeText {
             return v
         }
         guard let year = digits(0, 4), b[4] == 0x2D, let month = digits(5, 2), b[7] == 0x2D, let day = digits(8, 2),
-              [0x54, 0x74, 0x20].contains(b[10]), let hour = digits(11, 2), b[13] == 0x3A, let minute = digits(14, 2),
+              b[10] == 0x54 || b[10] == 0x74 || b[10] == 0x20, let hour = digits(11, 2), b[13] == 0x3A, let minute = digits(14, 2),
               b[16] == 0x3A, let second = digits(17, 2) else { return nil }
         guard (1...12).contains(month), day >= 1, day <= daysIn(month, year), hour < 24, minute < 60, second <= 60 else { return nil }
         var i = 19
