@@ -5,8 +5,9 @@
 ///
 /// Decile edges and percentiles are exact (numpy's `quantile`, linear method) for columns of at
 /// most `sampleLimit` values and computed from the reservoir sample above that. Bin counts are
-/// always exact: against a reference's edges in the same pass, or, for a reference with more
-/// values than the sample holds, by a second pass over the file once its edges are known.
+/// always exact: against a reference's edges in the same pass; for a column with more values than
+/// the sample holds, from its distinct values' counts when it has at most `distinctLimit` of them
+/// (every value was counted), else by a second pass over the file once its edges are known.
 public enum Profiler {
     /// Values kept per numeric column for its quantiles.
     public static let sampleLimit = 10_000
@@ -41,8 +42,9 @@ public enum Profiler {
     }
 }
 
-/// The accumulators of one column.
-final class ColumnAccumulator {
+/// The accumulators of one column (a struct kept in an array, so the per-value updates are plain
+/// stores, without a class's access checks).
+struct ColumnAccumulator {
     var missing = 0
     var numeric = true
     // Numeric: count, Welford mean and sum of squared deviations, range, reservoir.
@@ -60,32 +62,54 @@ final class ColumnAccumulator {
     var below = 0
     var above = 0
     // Categorical: distinct values counted while fewer than `distinctLimit`, else `other`.
-    var values: [String: Int] = [:]
+    var values = TextCounts(limit: Profiler.distinctLimit)
     var other = 0
     /// False once a still-numeric column passed `distinctLimit` distinct values: its text
     /// values are no longer counted (a later switch to categorical puts the earlier rows in `other`).
+    /// While it is true, `values` holds every value of a numeric column with its count.
     var tracking = true
     var overflowed = false
+    /// False once a value's text may not parse back to its number (a JSON number).
+    var exactText = true
 
     init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
-    func add(_ field: TableField) {
+    mutating func add(_ field: TableField) {
+        if case .text(let b) = field {
+            if b.isEmpty { missing += 1; return }
+            add(b, numeric ? NumberText.parse(b) : .failure(.notANumber))
+            return
+        }
         if field.isEmpty { missing += 1; return }
+        // A JSON number's text may not read back as the same double: bins come from a second pass.
+        if case .json(.number) = field { exactText = false }
+        var text = field.text
+        let number = numeric ? field.number() : .failure(.notANumber)
+        text.withUTF8 { add($0, number) }
+    }
+
+    /// One non-empty value: its bytes, and its number (parsed only while the column is numeric).
+    @inline(__always)
+    private mutating func add(_ text: UnsafeBufferPointer<UInt8>, _ number: Result<Double, NumberProblem>) {
         if numeric {
-            if case .success(let x) = field.number() {
+            if case .success(let x) = number {
                 addNumber(x)
-                if tracking { addText(field.text, switching: false) }
+                if tracking && !values.add(text) { tracking = false }
                 return
             }
             // The first value that is not a number: the column is categorical from now on.
             numeric = false
-            if !tracking { other += n - values.values.reduce(0, +) }
+            if !tracking { other += n - values.total }
             reservoir = []
         }
-        addText(field.text, switching: true)
+        if !values.add(text) {
+            overflowed = true
+            other += 1
+        }
     }
 
-    private func addNumber(_ x: Double) {
+    @inline(__always)
+    private mutating func addNumber(_ x: Double) {
         n += 1
         let d = x - mean
         mean += d / Double(n)
@@ -101,10 +125,11 @@ final class ColumnAccumulator {
         if let interior { count(x, interior) }
     }
 
-    func count(_ x: Double, _ interior: [Double]) {
-        counts[Self.bin(x, interior)] += 1
+    @inline(__always)
+    mutating func count(_ x: Double, _ interior: [Double], times: Int = 1) {
+        counts[Self.bin(x, interior)] += times
         if let outer {
-            if x < outer.lo { below += 1 } else if x > outer.hi { above += 1 }
+            if x < outer.lo { below += times } else if x > outer.hi { above += times }
         }
     }
 
@@ -118,12 +143,17 @@ final class ColumnAccumulator {
         return a
     }
 
-    private func addText(_ text: String, switching: Bool) {
-        if let c = values[text] { values[text] = c + 1; return }
-        if values.count < Profiler.distinctLimit { values[text] = 1; return }
-        if numeric && !switching { tracking = false; return }
-        overflowed = true
-        other += 1
+    /// Whether `values` holds every value of this numeric column (so bin counts on edges known
+    /// only at the end come from it, without reading the file again).
+    var countedExactly: Bool { numeric && tracking && exactText && values.total == n }
+
+    /// Counts the values held in `values` in `interior` (see `countedExactly`).
+    mutating func countDistinct(_ interior: [Double]) {
+        var counts = self.counts
+        values.forEach { text, c in
+            if case .success(let x) = NumberText.parse(text) { counts[Self.bin(x, interior)] += c }
+        }
+        self.counts = counts
     }
 }
 
@@ -148,7 +178,9 @@ final class ProfileBuilder: TableConsumer {
     /// For a second pass: column → interior edges; only bin counts are kept.
     let countingOnly: [String: [Double]]?
     private(set) var names: [String] = []
-    private(set) var accumulators: [ColumnAccumulator?] = []
+    /// The profiled columns: their index in the table, and their accumulators.
+    private(set) var columnIndex: [Int] = []
+    private(set) var accumulators: [ColumnAccumulator] = []
     private(set) var rows = 0
 
     init(source: String, reference: Profile?, exclude: Set<String>, countingOnly: [String: [Double]]? = nil) {
@@ -164,47 +196,53 @@ final class ProfileBuilder: TableConsumer {
             throw MregError.invalid("\(source): \(kept.count) columns to profile; the limit is \(Profiler.columnLimit)")
         }
         names = columns
-        accumulators = columns.enumerated().map { i, name in
-            if exclude.contains(name) { return nil }
-            let a = ColumnAccumulator(seed: 0x6D72_6567 &+ UInt64(i))
+        for (i, name) in columns.enumerated() where !exclude.contains(name) {
+            var a = ColumnAccumulator(seed: 0x6D72_6567 &+ UInt64(i))
             if let countingOnly {
-                guard let edges = countingOnly[name] else { return nil }
+                guard let edges = countingOnly[name] else { continue }
                 a.interior = edges
             } else if case .numeric(let r)? = reference?.columns[name] {
                 a.interior = Array(r.edges[1...9])
                 a.outer = (r.edges[0], r.edges[10])
             }
-            return a
+            columnIndex.append(i)
+            accumulators.append(a)
         }
     }
 
     func row(_ row: TableRow) throws {
         rows += 1
+        let columnIndex = self.columnIndex
         if countingOnly != nil {
-            for (i, a) in accumulators.enumerated() {
-                guard let a, let interior = a.interior, case .success(let x) = row.field(i).number() else { continue }
-                a.count(x, interior)
+            accumulators.withUnsafeMutableBufferPointer { acc in
+                for k in acc.indices {
+                    guard let interior = acc[k].interior, case .success(let x) = row.field(columnIndex[k]).number() else { continue }
+                    acc[k].count(x, interior)
+                }
             }
             return
         }
-        for (i, a) in accumulators.enumerated() { a?.add(row.field(i)) }
+        accumulators.withUnsafeMutableBufferPointer { acc in
+            for k in acc.indices { acc[k].add(row.field(columnIndex[k])) }
+        }
     }
 
-    /// Columns binned on their own edges whose values did not all fit in the sample.
+    /// Columns binned on their own edges whose values did not all fit in the sample, and whose
+    /// distinct values were not all counted either: their bins need a second pass.
     func edgesNeedingCounts() -> [String: [Double]] {
         var out: [String: [Double]] = [:]
-        for (i, a) in accumulators.enumerated() {
-            guard let a, a.numeric, a.interior == nil, a.n > Profiler.sampleLimit else { continue }
-            out[names[i]] = Array(Self.edges(a)[1...9])
+        for (k, a) in accumulators.enumerated() {
+            guard a.numeric, a.interior == nil, a.n > Profiler.sampleLimit, !a.countedExactly else { continue }
+            out[names[columnIndex[k]]] = Array(Self.edges(a)[1...9])
         }
         return out
     }
 
     func takeCounts(from second: ProfileBuilder) {
-        for (i, a) in accumulators.enumerated() {
-            guard let a, let b = second.accumulators[i], let interior = b.interior else { continue }
-            a.interior = interior
-            a.counts = b.counts
+        for (k, b) in second.accumulators.enumerated() {
+            guard let interior = b.interior, let mine = columnIndex.firstIndex(of: second.columnIndex[k]) else { continue }
+            accumulators[mine].interior = interior
+            accumulators[mine].counts = b.counts
         }
     }
 
@@ -216,14 +254,12 @@ final class ProfileBuilder: TableConsumer {
 
     func profile() -> Profile {
         var columns: [String: ColumnProfile] = [:]
-        for (i, a) in accumulators.enumerated() {
-            guard let a else { continue }
-            columns[names[i]] = Self.summary(a)
-        }
+        for (k, a) in accumulators.enumerated() { columns[names[columnIndex[k]]] = Self.summary(a) }
         return Profile(rows: rows, columns: columns)
     }
 
     static func summary(_ a: ColumnAccumulator) -> ColumnProfile {
+        var a = a
         if a.numeric {
             guard a.n > 0 else { return .empty(missing: a.missing) }
             let sorted = a.reservoir.sorted()
@@ -235,6 +271,9 @@ final class ProfileBuilder: TableConsumer {
                 edges = [outer.lo] + a.interior! + [outer.hi]
             } else if let interior = a.interior {
                 edges = [a.lo] + interior + [a.hi]  // counted in a second pass
+            } else if a.n > Profiler.sampleLimit && a.countedExactly {
+                edges = Self.edges(a)  // every value is in `values`: count them there
+                a.countDistinct(Array(edges[1...9]))
             } else {
                 edges = Self.edges(a)  // every value is in the sample: count them there
                 let interior = Array(edges[1...9])
@@ -244,10 +283,10 @@ final class ProfileBuilder: TableConsumer {
                 count: a.n, missing: a.missing, min: a.lo, max: a.hi, mean: a.mean, std: (a.m2 / Double(a.n)).squareRoot(),
                 edges: edges, counts: a.counts, below: a.below, above: a.above, percentiles: percentiles, sample: sorted.count))
         }
-        let ranked = a.values.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        let ranked = a.values.strings.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
         let top = ranked.prefix(CategoricalProfile.topLimit).map { (value: $0.key, count: $0.value) }
         let listed = top.reduce(0) { $0 + $1.count }
-        let count = a.values.values.reduce(0, +) + a.other
+        let count = a.values.total + a.other
         return .categorical(CategoricalProfile(count: count, missing: a.missing, top: top, other: count - listed,
                                                complete: count == listed && !a.overflowed && a.tracking))
     }
