@@ -84,7 +84,14 @@ extension Registry {
         // Feature columns are profiled in the same read (Monitoring/BatchFeatures.swift).
         let servedRecord = try record(of: v)
         let profiler = BatchFeatureProfiler(counter: reader, reference: try referenceProfile(of: servedRecord), source: src)
-        let rowsID = try TableReader.read(path: path, source: src, format: fmt, into: profiler)
+        // Objects first, outside the model's lock (a large batch takes a while), under gc's. The
+        // file is read once: each buffer is checked and profiled here while a second thread
+        // hashes, compresses and writes it as the rows object; a bad row stores nothing.
+        let gcGuard = try RegistryLock.shared(root)
+        defer { withExtendedLifetime(gcGuard) {} }
+        let table = TableReader(source: src, format: fmt, consumer: profiler)
+        let stored = try store.putFile(at: path, source: src, consume: { try table.feed($0) }, end: { _ = try table.finish() })
+        let rowsID = stored.id
         var summary = reader.summary
         if let features {
             summary.features = try features(path, fmt)
@@ -96,11 +103,6 @@ extension Registry {
         let summaryBytes = summary.json.canonicalBytes
         let file = String(path.split(separator: "/").last ?? Substring(path))
         if let same = try observationLog(m).first(where: { $0.rowsObject == rowsID }) { return ObserveResult(entry: same, duplicate: true) }
-        // Objects first, outside the model's lock (a large batch takes a while), under gc's.
-        let gcGuard = try RegistryLock.shared(root)
-        defer { withExtendedLifetime(gcGuard) {} }
-        let stored = try store.putFile(at: path)
-        guard stored.id == rowsID else { throw MregError.invalid("\(src) changed while it was read; nothing was observed") }
         let summaryID = try store.put(summaryBytes)
         return try appendObservation(m, duplicateOf: rowsID) { prev, seq in
             var b = ObservationBatch(model: m, seq: seq, prev: prev, source: source, observedAt: Clock.nowISO(), file: file, format: fmt,

@@ -1,3 +1,4 @@
+import Crypto
 import Dispatch
 
 /// Writes buffers to a file on a second thread while the caller fills (reads and hashes) the next.
@@ -6,6 +7,11 @@ import Dispatch
 /// writer thread writes slots in order and frees them. The bytes written are exactly the bytes the
 /// caller hashed, from the same memory. A write error stops the writing (later slots are only
 /// recycled) and is thrown by `finish`; all hand-offs go through the semaphores.
+///
+/// With `hashing` the writer thread hashes each slot itself (`digest` after `finish`), and with a
+/// `deflater` it compresses the slots into the file instead of writing them as they are: then the
+/// caller only reads, and may go on reading a slot it submitted (both sides only read it) until it
+/// acquires the next one.
 final class PipelinedWriter: @unchecked Sendable {
     private let fd: Int32
     private let path: String
@@ -16,10 +22,16 @@ final class PipelinedWriter: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var next = 0
     private var writeError: Error?
+    private let deflater: Deflater?
+    private var hasher: SHA256?
+    /// With `hashing`: the SHA-256 of the bytes submitted, once `finish` returned.
+    private(set) var digest: ObjectID?
 
-    init(fd: Int32, path: String, slotSize: Int = ObjectStore.bufferSize, slotCount: Int = 3) {
+    init(fd: Int32, path: String, slotSize: Int = ObjectStore.bufferSize, slotCount: Int = 3, hashing: Bool = false, deflater: Deflater? = nil) {
         self.fd = fd
         self.path = path
+        self.deflater = deflater
+        hasher = hashing ? SHA256() : nil
         slots = (0..<slotCount).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: slotSize, alignment: 64) }
         counts = [Int](repeating: 0, count: slotCount)
         // Created at 0 and raised: libdispatch traps if a semaphore is freed below its initial value.
@@ -56,13 +68,20 @@ final class PipelinedWriter: @unchecked Sendable {
 
     private func drain() {
         var index = 0
+        var zout = deflater == nil ? [] : [UInt8](repeating: 0, count: ObjectStore.bufferSize)
         while true {
             filled.wait()
             let count = counts[index]
             if count < 0 { break }
             if writeError == nil {
+                let chunk = UnsafeRawBufferPointer(rebasing: slots[index][0..<count])
+                hasher?.update(bufferPointer: chunk)
                 do {
-                    try Sys.writeAll(fd, UnsafeRawBufferPointer(rebasing: slots[index][0..<count]), path: path)
+                    if let deflater {
+                        try deflater.process(chunk, finish: false, into: &zout) { try Sys.writeAll(fd, $0, path: path) }
+                    } else {
+                        try Sys.writeAll(fd, chunk, path: path)
+                    }
                 } catch {
                     writeError = error
                 }
@@ -70,6 +89,14 @@ final class PipelinedWriter: @unchecked Sendable {
             index = (index + 1) % slots.count
             free.signal()
         }
+        if writeError == nil, let deflater {
+            do {
+                try deflater.process(UnsafeRawBufferPointer(start: nil, count: 0), finish: true, into: &zout) { try Sys.writeAll(fd, $0, path: path) }
+            } catch {
+                writeError = error
+            }
+        }
+        if let hasher { digest = ObjectID(digest: hasher.finalize()) }
         done.signal()
     }
 }

@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ObjectStore {
+    /// Stores a regular file and hands each buffer of it to `consume` in the same read: the file
+    /// is read once, by this thread, into the slots of a `PipelinedWriter`, whose thread hashes,
+    /// compresses (when a sample of the first buffer compresses, as `putFile` decides) and writes
+    /// each slot while this thread gives the same memory to `consume` (`observe` parses and
+    /// profiles the rows there).
+    ///
+    /// The guarantees are `putFile`'s: the object is written to a temp file, fsynced, made
+    /// read-only and linked into place under the SHA-256 of the bytes written, hashed by the writer
+    /// from the memory it wrote; a file that changes size or modification time while it is read is
+    /// refused. `end` is called once every buffer was consumed, before anything is made visible:
+    /// if `consume` or `end` throws, the temp file is removed and nothing is stored.
+    ///
+    /// - Parameters:
+    ///   - source: what to call the file in errors (`observations file batch.csv`): no such file,
+    ///     permission denied, not a regular file and a change while read are `MregError.invalid`.
+    func putFile(at path: String, source: String, consume: (UnsafeBufferPointer<UInt8>) throws -> Void, end: () throws -> Void) throws -> Stored {
+        let fd: Int32
+        do { fd = try Sys.open(path, O_RDONLY) } catch let f as Sys.Failure {
+            switch f.errno {
+            case ENOENT: throw MregError.invalid("\(source): no such file")
+            case EACCES: throw MregError.invalid("\(source): cannot read: permission denied")
+            default: throw f.mregError
+            }
+        }
+        defer { Sys.close(fd) }
+        let before = try Sys.fstat(fd, path: path)
+        guard (before.st_mode & S_IFMT) == S_IFREG else { throw MregError.invalid("\(source): not a regular file") }
+        let size = UInt64(before.st_size)
+
+        try Sys.ensureDirectory(tmpDir)
+        let tmpPath = tmpDir + "/obj-\(Sys.pid)-\(UInt64.random(in: 0...UInt64.max))"
+        let tfd = try Sys.open(tmpPath, O_WRONLY | O_CREAT | O_EXCL, 0o444)
+        var keep = false
+        defer {
+            Sys.close(tfd)
+            if !keep { try? Sys.unlink(tmpPath) }
+        }
+        // A slot-sized first read decides the encoding (see CompressionPolicy), then goes round.
+        var encoding = Encoding.raw
+        var total: UInt64 = 0
+        let slot = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 64)
+        defer { slot.deallocate() }
+        var count = try Sys.readFull(fd, slot.baseAddress!, slot.count, path: path)
+        if size >= UInt64(compression.minimumSize) {
+            let sampleCount = min(count, compression.sampleSize)
+            let compressed = try Deflater.compressedSize(UnsafeRawBufferPointer(rebasing: slot[0..<sampleCount]), level: compression.streamLevel)
+            if Double(compressed) <= compression.threshold * Double(sampleCount) { encoding = .zlib }
+        }
+        try Sys.writeAll(tfd, Header(encoding: encoding, size: size).bytes, path: tmpPath)
+        let w = PipelinedWriter(fd: tfd, path: tmpPath, hashing: true, deflater: encoding == .zlib ? try Deflater(level: compression.streamLevel) : nil)
+        do {
+            var next = w.acquire()
+            next.copyMemory(from: UnsafeRawBufferPointer(rebasing: slot[0..<count]))
+            while count > 0 {
+                total += UInt64(count)
+                w.submit(count)
+                try consume(UnsafeRawBufferPointer(rebasing: next[0..<count]).bindMemory(to: UInt8.self))
+                if count < next.count { break }
+                next = w.acquire()
+                count = try Sys.readFull(fd, next.baseAddress!, next.count, path: path)
+                if count == 0 { w.submit(0) }
+            }
+            try end()
+        } catch {
+            try? w.finish()
+            throw error
+        }
+        try w.finish()
+        let after = try Sys.fstat(fd, path: path)
+        if total != size || UInt64(after.st_size) != size || !Self.sameModification(before, after) {
+            throw MregError.invalid("\(source) changed while it was read; nothing was observed")
+        }
+        let id = w.digest!
+        if contains(id) {
+            // Already stored: drop the temp before it is synced.
+            freshen(id)
+            return Stored(id: id, size: size, encoding: encoding, written: false, status: before)
+        }
+        try Sys.fsync(tfd, path: tmpPath)
+        keep = true
+        let written = try link(tmpPath, as: id)
+        return Stored(id: id, size: size, encoding: encoding, written: written, status: before)
+    }
+}
