@@ -4,6 +4,8 @@
     python3 scripts/bench_production.py                    # 1,000,000 rows x 20 features; perf over 30 windows
     python3 scripts/bench_production.py --rows 100000      # smaller
     MREG=/path/to/mreg python3 scripts/bench_production.py
+    MREG=.build/bench-core python3 scripts/bench_production.py   # the core alone (scripts/build-bench-core.sh); no perf
+    BEFORE=/path/to/other/mreg …                          # also time that build's observe of the same file
 
 Measures, on the same machine in the same run (standard library only):
 - mreg observe of one batch of N rows with id, time, score, label and 20 feature columns: wall
@@ -63,7 +65,12 @@ def main():
     ap.add_argument("--features", type=int, default=20)
     ap.add_argument("--perf-rows", type=int, default=100_000)
     ap.add_argument("--windows", type=int, default=30)
+    ap.add_argument("--batch", help="observe this file (made by an earlier run, or by make_batch) instead of making one")
+    ap.add_argument("--make-batch", help="only write the batch of --rows x --features to this file, then stop")
     a = ap.parse_args()
+    if a.make_batch:
+        make_batch(a.make_batch, a.rows, 1, a.features, 1)
+        return
     mreg = os.environ.get("MREG") or os.path.join(ROOT, ".build", "release", "mreg")
     if not os.path.exists(mreg):
         sys.exit("build first: swift build -c release (or set MREG)")
@@ -71,23 +78,48 @@ def main():
     os.makedirs(WORK)
     env = dict(os.environ, MREG_USER="bench", MREG_HOST="bench", MREG_TIME="2026-12-01T00:00:00Z")
     env.pop("MREG_REGISTRY", None)
-    reg = os.path.join(WORK, "reg")
-    run([mreg, "init", reg], env)
     with open(os.path.join(WORK, "m.json"), "w") as f:
         f.write('{"recall": 0.7}')
     os.makedirs(os.path.join(WORK, "model"))
     with open(os.path.join(WORK, "model", "w.bin"), "w") as f:
         f.write("weights")
-    run([mreg, "register", "fraud", os.path.join(WORK, "model"), "--metrics", os.path.join(WORK, "m.json"), "--registry", reg], env)
+
+    def registry(binary, name):
+        """A registry with fraud@1; returns the observe command for a file (CLI or bench-core)."""
+        reg = os.path.join(WORK, name)
+        core = os.path.basename(binary) == "bench-core"
+        run([binary, "init", reg], env)
+        model, metrics = os.path.join(WORK, "model"), os.path.join(WORK, "m.json")
+        run([binary, "register", reg, "fraud", model, metrics] if core else
+            [binary, "register", "fraud", model, "--metrics", metrics, "--registry", reg], env)
+        return (lambda path: [binary, "observe", reg, "fraud@1", path]) if core else \
+            (lambda path: [binary, "observe", "fraud@1", path, "--registry", reg])
+
+    observe = registry(mreg, "reg")
+    before = os.environ.get("BEFORE")
+    observe_before = registry(before, "reg-before") if before else None
 
     print("machine: %s, %d cores, Python %s, %s" % (platform.processor() or platform.machine(), os.cpu_count(),
                                                     platform.python_version(), platform.platform()))
-    big = os.path.join(WORK, "big.csv")
-    make_batch(big, a.rows, 1, a.features, 1)
+    if a.batch:
+        big = a.batch
+    else:
+        big = os.path.join(WORK, "big.csv")
+        make_batch(big, a.rows, 1, a.features, 1)
     mb = os.path.getsize(big) / 1e6
-    wall, cpu, rss, _ = run([mreg, "observe", "fraud@1", big, "--registry", reg], env)
-    print("observe %d rows x %d features (%.0f MB): %.2f s wall, %.2f s CPU, %.0f MB/s (wall), peak RSS %.0f MiB"
-          % (a.rows, a.features, mb, wall, cpu, mb / wall, rss))
+    print("load average before: %s" % " ".join("%.1f" % x for x in os.getloadavg()))
+    wall, cpu, rss, out = run(observe(big), env)
+    print("observe %d rows x %d features (%.0f MB): %.2f s wall, %.2f s CPU, %.0f MB/s (wall), %.0f MB/s (CPU), peak RSS %.0f MiB"
+          % (a.rows, a.features, mb, wall, cpu, mb / wall, mb / cpu, rss))
+    if observe_before:
+        bwall, bcpu, brss, bout = run(observe_before(big), env)
+        print("BEFORE (%s) observe of the same file: %.2f s wall, %.2f s CPU, %.0f MB/s (wall), peak RSS %.0f MiB; now / before: %.2fx wall, %.2fx CPU"
+              % (before, bwall, bcpu, mb / bwall, brss, wall / bwall, cpu / bcpu))
+        if os.path.basename(mreg) == os.path.basename(before) == "bench-core":
+            same_entry = out.split("summary")[0] == bout.split("summary")[0]
+            summaries = [run([b, "features", os.path.join(WORK, r), "fraud"], env)[3] for b, r in ((mreg, "reg"), (before, "reg-before"))]
+            print("same rows object and row count: %s; summary objects (counts and feature profile) byte-identical: %s"
+                  % (same_entry, summaries[0] == summaries[1] and out.split("summary")[1] == bout.split("summary")[1]))
     start, cpu0 = time.monotonic(), time.process_time()
     total = 0.0
     with open(big, newline="") as f:
@@ -98,8 +130,12 @@ def main():
     ref_wall, ref_cpu = time.monotonic() - start, time.process_time() - cpu0
     print("reference: Python csv module, one pass summing scores: %.2f s wall, %.2f s CPU (%.0f MB/s); mreg observe / reference wall: %.2fx"
           % (ref_wall, ref_cpu, mb / ref_wall, wall / ref_wall))
-    os.remove(big)
+    if not a.batch:
+        os.remove(big)
+    if os.path.basename(mreg) == "bench-core":
+        return
 
+    reg = os.path.join(WORK, "reg")
     for d in range(1, a.windows + 1):
         p = os.path.join(WORK, "day%d.csv" % d)
         make_batch(p, a.perf_rows, d, 0, 100 + d)
