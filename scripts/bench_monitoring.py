@@ -228,6 +228,7 @@ def main():
     ap.add_argument("--decimals", type=int, default=3)
     ap.add_argument("--windows", type=int, default=90)
     ap.add_argument("--skip-pair", action="store_true", help="only (b) and (c)")
+    ap.add_argument("--skip-windows", action="store_true", help="only (a)")
     ap.add_argument("--data", help="keep the generated CSVs of (a) in this directory and reuse them")
     ap.add_argument("--make-data", action="store_true", help="with --data: only write the CSVs of (a), then stop")
     a = ap.parse_args()
@@ -240,6 +241,8 @@ def main():
         return
     if not os.path.exists(mreg_path):
         sys.exit("build first: swift build -c release --product mreg, or sh scripts/build-bench-core.sh (or set MREG)")
+    global WORK
+    WORK = os.path.join(WORK, "windows-run" if a.skip_pair else "pair-run" if a.skip_windows else "run")
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     py = evidently_python()
@@ -283,6 +286,8 @@ def main():
             os.remove(ref)
             os.remove(batch)
 
+    if a.skip_windows:
+        return
     sim = load("monitor_simulation", "monitor-simulation.py")
     feed = sim.Feed(20261202)
     root = os.path.join(WORK, "windows")
