@@ -282,8 +282,8 @@ def main():
             print("  Evidently DataDriftPreset: pandas read %.2f s (reference %.2f, batch %.2f), report %.2f s, together %.2f s "
                   "(after a %.2f s first report on 100 rows); process %s; drifted share %s"
                   % (read, e["read_reference"], e["read_current"], e["report"], read + e["report"], e["warm_up"], fmt(w3, c3, r3), e["drifted"]))
-            print("  mreg (register + observe) / Evidently (read + report): %.2fx wall; mreg / Evidently report alone: %.2fx"
-                  % ((w1 + w2) / (read + e["report"]), (w1 + w2) / e["report"]))
+            print("  mreg (register + observe) / Evidently (read + report): %.2fx wall; mreg / Evidently report alone: %.2fx wall; "
+                  "%.3fx CPU (mreg's two processes / Evidently's process)" % ((w1 + w2) / (read + e["report"]), (w1 + w2) / e["report"], (c1 + c2) / c3))
         if not a.data:
             os.remove(ref)
             os.remove(batch)
@@ -331,14 +331,15 @@ def main():
         print("  Evidently DataDriftPreset x %d: pandas read %.2f s, reports %.2f s, together %.2f s (after a %.2f s first report on 100 rows); "
               "process %s; windows with a drifted column: %d"
               % (e["windows"], e["read"], e["reports"], e["read"] + e["reports"], e["warm_up"], fmt(w, c, r), e["windows_with_drift"]))
-        print("  mreg monitor / Evidently reports: %.3fx; mreg (observe x %d + monitor) / Evidently (read + reports): %.2fx"
-              % (mw / e["reports"], a.windows, (obs_wall + mw) / (e["read"] + e["reports"])))
+        print("  mreg monitor / Evidently reports: %.3fx wall; mreg (observe x %d + monitor) / Evidently (read + reports): %.2fx wall, "
+              "%.3fx CPU (mreg's processes / Evidently's process)" % (mw / e["reports"], a.windows, (obs_wall + mw) / (e["read"] + e["reports"]),
+                                                                    (obs_cpu + mc) / c))
         if m.core:
             _, _, _, mine = timed([mreg_path, "drift", ref, drifted])
             _, _, _, theirs = timed([py, os.path.abspath(__file__), "--evidently", "measures", ref, drifted])
             mine, theirs = json.loads(mine), json.loads(theirs.strip().splitlines()[-1])
             print("(c) one drifted window (amount x 2) against the reference: mreg / Evidently")
-            for column in sorted(theirs):
+            for column in sorted(k for k in theirs if isinstance(theirs[k], dict)):
                 for method, value in sorted(theirs[column].items()):
                     ours = mine.get(column, {}).get({"jensenshannon": "js"}.get(method, method))
                     print("  %-8s %-13s mreg %s  Evidently %s" % (column, method, "%.4f" % ours if ours is not None else "-",
