@@ -243,7 +243,8 @@ def main():
     if not os.path.exists(mreg_path):
         sys.exit("build first: swift build -c release --product mreg, or sh scripts/build-bench-core.sh (or set MREG)")
     global WORK
-    WORK = os.path.join(WORK, "windows-run" if a.skip_pair else "pair-run" if a.skip_windows else "run")
+    # Each run its own directory: GNU time's output file must not be shared by two runs.
+    WORK = os.path.join(WORK, "run-%d" % os.getpid())
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     py = None if a.no_evidently else evidently_python()
