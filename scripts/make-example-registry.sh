@@ -18,10 +18,15 @@ rm -rf "$R"
 m() { "$MREG" "$1" --registry "$R" "${@:2}"; }
 at() { export MREG_TIME="$1"; }
 
+# Production traffic, labels and fraud@1's reference features (scripts/make-production-example.py).
+P=$(mktemp -d)
+python3 scripts/make-production-example.py "$P"
+
 at 2026-10-01T09:00:00Z; m register fraud "$X/v1/model" --metrics "$X/v1/metrics.json" --params "$X/v1/params.json" \
-  -m "gbdt baseline model" --label team=risk --data s3://datasets/tx-2026-09 --code-revision 4e1c2a9
+  -m "gbdt baseline model" --label team=risk --data s3://datasets/tx-2026-09 --code-revision 4e1c2a9 --reference "$P/reference.csv"
 at 2026-10-01T09:05:00Z; m baseline fraud rules-v1 --metrics "$X/baseline-rules-v1.json" >/dev/null
 at 2026-10-01T09:10:00Z; m gates fraud --set "$X/policy.yaml" >/dev/null
+at 2026-10-01T09:15:00Z; m alerts fraud --set "$X/alert-policy.yaml" >/dev/null
 at 2026-10-01T10:00:00Z; m promote fraud@1 --stage staging >/dev/null
 at 2026-10-02T10:00:00Z; m promote fraud@1 --stage production >/dev/null
 at 2026-10-08T09:00:00Z; m register fraud "$X/v2/model" --metrics "$X/v2/metrics.json" --params "$X/v2/params.json" \
@@ -53,8 +58,6 @@ at 2026-11-16T10:00:00Z; m promote churn@3 >/dev/null
 
 # Production (docs/production.md): fraud@1 (production) and fraud@4 (challenger) served 50/50 in
 # November, one batch a day, fraud labels a week late (scripts/make-production-example.py).
-P=$(mktemp -d)
-python3 scripts/make-production-example.py "$P"
 for d in $(seq -w 1 30); do
   at "2026-11-${d}T23:59:59Z"; m observe fraud@production "$P/day-2026-11-$d.csv" --source ab >/dev/null
   case $d in 14) w=1 ;; 21) w=2 ;; 28) w=3 ;; *) w= ;; esac

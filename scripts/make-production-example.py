@@ -3,7 +3,8 @@
 (the production champion, back after the rollback) and fraud@4 (the challenger) served 50/50 in
 November 2026, one CSV a day, and fraud labels that arrive a week late, one file a week. fraud@1's
 recall slides from its evaluation value (0.72) to about 0.55 in the second half of the month;
-fraud@4 holds about 0.76.
+fraud@4 holds about 0.76. From 27 November the amounts are three times larger (drift for
+`mreg monitor`); reference.csv holds 2,000 amounts as fraud@1 was trained on (`--reference`).
 
 Usage: python3 scripts/make-production-example.py OUTDIR
 Standard library only, seeded: the same files on every machine.
@@ -17,6 +18,7 @@ os.makedirs(out, exist_ok=True)
 rng = random.Random(15)
 ROWS_PER_DAY = 400
 PREVALENCE = 0.15
+DRIFT_FROM = 27
 
 
 def recall_of(version, day):
@@ -41,6 +43,8 @@ for day in range(1, 31):
         if i % 10 in (0, 1):  # an analyst reviews one row in five and agrees nine times in ten
             human = str(decision if rng.random() < 0.9 else 1 - decision)
         amount = round(rng.lognormvariate(3.5, 1.0), 2)
+        if day >= DRIFT_FROM:  # a new merchant segment: amounts three times larger
+            amount = round(amount * 3, 2)
         lines.append(f"{rid},{t},{version},{score:.4f},{human},{amount}")
         labels_by_week.setdefault((day - 1) // 7, []).append(f"{rid},{1 if fraud else 0}")
     with open(os.path.join(out, f"day-2026-11-{day:02d}.csv"), "w") as f:
@@ -49,3 +53,7 @@ for day in range(1, 31):
 for week in range(3):
     with open(os.path.join(out, f"labels-week-{week + 1}.csv"), "w") as f:
         f.write("id,label\n" + "\n".join(labels_by_week[week]) + "\n")
+# The features fraud@1 was trained on (its own generator: the traffic above is unchanged by it).
+ref = random.Random(16)
+with open(os.path.join(out, "reference.csv"), "w") as f:
+    f.write("amount\n" + "\n".join(f"{round(ref.lognormvariate(3.5, 1.0), 2)}" for _ in range(2000)) + "\n")

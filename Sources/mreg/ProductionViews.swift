@@ -45,13 +45,13 @@ enum ProductionViews {
     }
 
     static func ab(_ r: ABReport) -> JSON {
-        func group(_ v: ResolvedVersion, _ x: Double, _ n: Double) -> JSON {
-            .object(["version": .string(v.name), "successes": .number(x), "n": .number(n), "value": n > 0 ? .number(x / n) : .null])
+        func group(_ v: ResolvedVersion, _ x: Double, _ n: Double, _ value: Double?) -> JSON {
+            .object(["version": .string(v.name), "successes": r.isProportion ? .number(x) : .null, "n": .number(n), "value": value.map { .number($0) } ?? .null])
         }
         return .object([
             "metric": .string(r.metric), "unit": .string(r.unit), "method": .string(r.method),
             "from": .string(TimeText.format(r.from)), "to": .string(TimeText.format(r.to)),
-            "a": group(r.a, r.xA, r.nA), "b": group(r.b, r.xB, r.nB),
+            "a": group(r.a, r.xA, r.nA, r.valueA), "b": group(r.b, r.xB, r.nB, r.valueB), "approximate": .bool(r.approximate),
             "difference": r.test.map { .number($0.difference) } ?? .null, "interval": interval(r.test?.interval),
             "z": r.test.map { .number($0.z) } ?? .null, "p_value": r.test.map { .number($0.pValue) } ?? .null,
             "level": .number(r.level), "power": .number(r.power), "verdict": .string(r.verdict.rawValue),

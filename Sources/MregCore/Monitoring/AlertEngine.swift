@@ -9,6 +9,9 @@ public enum AlertEngine {
         public var transitions: [AlertTransition]
         /// Windows evaluated (those ending after the previous state's `lastWindowEnd`).
         public var windowsEvaluated: Int
+        /// Earlier windows whose late labels a performance rule waited for and decided in this
+        /// run (their starts, in order).
+        public var windowsRevisited: [String] = []
         /// Whether an alert newly fired (`monitor` exits 5).
         public var fired: Bool { transitions.contains { $0.kind == .fired } }
     }
@@ -31,15 +34,55 @@ public enum AlertEngine {
     /// (missing_rate, new_categories, out_of_range, schema_changes, rows) is pending or firing,
     /// drift and performance alerts do not newly fire (inhibition); they stay pending and may
     /// fire once the integrity alert clears. Alerts of rules no longer in the policy are dropped.
+    ///
+    /// Late labels: a performance rule's window that had rows but too few labelled rows
+    /// (insufficient data, or no labelled row at all) is remembered in the alert's
+    /// `awaitingLabels`. When `windows` holds such an earlier window again (ending at or before
+    /// `lastWindowEnd`), the rule observes it once more, and once it has enough labelled rows it
+    /// is decided (breach or clean, counted in the order windows are decided) and forgotten, so a
+    /// window is decided once. Windows more than `lateLabelHorizon` before the newest window's end
+    /// stop waiting.
     public static func run(policy: AlertPolicy, reference: Profile?, evaluation: EvaluationBounds,
                            windows: [WindowEvidence], previous: AlertState) -> Run {
         var state = previous
         var transitions: [AlertTransition] = []
         var evaluated = 0
+        var revisited: [String] = []
         let keys = Set(policy.rules.flatMap { keysOf($0, reference) }.map(\.key))
         state.alerts = state.alerts.filter { keys.contains($0.key) }
+        func integrityHolds() -> Bool {
+            state.alerts.contains { key, record in
+                policy.rules.first { $0.text == key.rule }?.inhibits == true && (record.status == .pending || record.status == .firing)
+            }
+        }
+        // Windows beyond the late-label horizon of the newest window stop waiting, before any is revisited.
+        func forgetOldWaits() {
+            let ends = (windows.map(\.end) + [state.lastWindowEnd].compactMap { $0 }).compactMap(TimeText.parse)
+            guard let newest = ends.max() else { return }
+            for (key, record) in state.alerts where !record.awaitingLabels.isEmpty {
+                state.alerts[key]!.awaitingLabels = record.awaitingLabels.filter { (TimeText.parse($0) ?? 0) >= newest - lateLabelHorizon }
+            }
+        }
+        forgetOldWaits()
         for window in windows {
-            if let last = state.lastWindowEnd, window.end <= last { continue }
+            if let last = state.lastWindowEnd, window.end <= last {
+                // An earlier window: only performance alerts waiting for its labels look again.
+                let inhibited = integrityHolds()
+                var decided = false
+                for rule in policy.rules where rule.condition.measure.isPerformance {
+                    let key = AlertKey(rule: rule.text)
+                    guard var record = state.alerts[key], record.awaitingLabels.contains(window.start) else { continue }
+                    let observation = observe(rule, column: nil, reference: reference, evaluation: evaluation, window: window)
+                    if awaitsLabels(observation, window) { continue }
+                    record.awaitingLabels.removeAll { $0 == window.start }
+                    let (updated, transition) = update(record, rule: rule, key: key, observation: observation, window: window, inhibited: inhibited)
+                    state.alerts[key] = updated
+                    if let transition { transitions.append(transition) }
+                    decided = true
+                }
+                if decided { revisited.append(window.start) }
+                continue
+            }
             evaluated += 1
             // Integrity rules first: they decide whether the others are held back.
             let ordered = policy.rules.filter(\.inhibits) + policy.rules.filter { !$0.inhibits }
@@ -48,21 +91,32 @@ public enum AlertEngine {
             for rule in ordered {
                 if !rule.inhibits && !decidedInhibition {
                     decidedInhibition = true
-                    inhibited = state.alerts.contains { key, record in
-                        policy.rules.first { $0.text == key.rule }?.inhibits == true && (record.status == .pending || record.status == .firing)
-                    }
+                    inhibited = integrityHolds()
                 }
                 for (key, column) in keysOf(rule, reference) {
                     let observation = observe(rule, column: column, reference: reference, evaluation: evaluation, window: window)
-                    let (record, transition) = update(state.alerts[key], rule: rule, key: key, observation: observation,
+                    var (record, transition) = update(state.alerts[key], rule: rule, key: key, observation: observation,
                                                       window: window, inhibited: inhibited && !rule.inhibits)
+                    if rule.condition.measure.isPerformance && awaitsLabels(observation, window) && !record.awaitingLabels.contains(window.start) {
+                        record.awaitingLabels.append(window.start)
+                    }
                     state.alerts[key] = record
                     if let transition { transitions.append(transition) }
                 }
             }
             state.lastWindowEnd = window.end
         }
-        return Run(state: state, transitions: transitions, windowsEvaluated: evaluated)
+        forgetOldWaits()
+        return Run(state: state, transitions: transitions, windowsEvaluated: evaluated, windowsRevisited: revisited)
+    }
+
+    /// How long a performance rule waits for a window's late labels: 60 days from the window's
+    /// start to the newest window's end.
+    public static let lateLabelHorizon: Double = 60 * 86_400
+
+    /// A window with rows whose labels have not arrived (enough) for a performance rule.
+    static func awaitsLabels(_ observation: Observation, _ window: WindowEvidence) -> Bool {
+        window.rows > 0 && (observation == .insufficient || (observation == .noData && window.labelledRows == 0))
     }
 
     /// Refuses a run the policy cannot be evaluated for: column or schema rules with no reference

@@ -81,12 +81,17 @@ public struct AlertRecord: Equatable, Sendable {
     public var lastNotified: String?
     /// The measure's value in the last window that had one.
     public var value: Double?
+    /// Performance rules: the starts of windows that had rows but not enough labelled rows when
+    /// they were evaluated; a later run decides them once their late labels have arrived
+    /// (`AlertEngine.lateLabelHorizon`, docs/monitoring.md "Late labels").
+    public var awaitingLabels: [String] = []
 
     var json: JSON {
         var o: [String: JSON] = ["status": .string(status.rawValue), "since": .string(since), "severity": .string(severity.rawValue),
                                  "breaches": .number(Double(breaches)), "clean": .number(Double(clean))]
         if let lastNotified { o["last_notified"] = .string(lastNotified) }
         if let value, value.isFinite { o["value"] = .number(value) }
+        if !awaitingLabels.isEmpty { o["awaiting_labels"] = .array(awaitingLabels.map { .string($0) }) }
         return .object(o)
     }
 
@@ -102,6 +107,7 @@ public struct AlertRecord: Equatable, Sendable {
               let breaches = json["breaches"]?.int, let clean = json["clean"]?.int else { return nil }
         self.init(status: status, since: since, severity: severity, breaches: breaches, clean: clean,
                   lastNotified: json["last_notified"]?.string, value: json["value"]?.number)
+        awaitingLabels = json["awaiting_labels"]?.array?.compactMap { $0.string } ?? []
     }
 }
 

@@ -96,8 +96,10 @@ extension Registry {
         let previous = try alertState(m, stage: r.stage)?.state ?? AlertState()
         var report = MonitorReport(served: served, stage: r.stage, window: r.window, policyID: policy?.id, windows: [], transitions: [],
                                    state: previous, entry: nil, noObservations: false)
+        // Earlier windows whose late labels a performance alert waits for are built again.
+        let awaiting = Set(previous.alerts.values.flatMap(\.awaitingLabels))
         guard let windows = try monitorWindows(served, window: r.window, after: previous.lastWindowEnd.flatMap(TimeText.parse),
-                                               now: Self.nowSeconds(), reference: record.referenceProfile) else {
+                                               now: Self.nowSeconds(), reference: record.referenceProfile, revisit: awaiting) else {
             report.noObservations = true
             return report
         }
@@ -108,17 +110,19 @@ extension Registry {
             let (id, _) = try append(m) { [self] headID, current in
                 let before = try alertState(m, stage: r.stage, from: headID)?.state ?? AlertState()
                 let result = AlertEngine.run(policy: rules, reference: reference, evaluation: evaluation, windows: windows, previous: before)
-                guard result.windowsEvaluated > 0, let current else { throw NothingNew(state: before) }
+                guard result.windowsEvaluated > 0 || !result.windowsRevisited.isEmpty, let current else { throw NothingNew(state: before) }
                 run = result
                 let evaluated = windows.filter { w in before.lastWindowEnd.map { w.end > $0 } ?? true }
-                evaluatedWindows = evaluated
-                let details: [String: JSON] = [
+                let revisited = windows.filter { result.windowsRevisited.contains($0.start) }
+                evaluatedWindows = revisited + evaluated
+                var details: [String: JSON] = [
                     "stage": .string(r.stage.value), "version": .number(Double(served.version)), "record": .string(served.recordID.description),
                     "alert_policy": policy.map { .string($0.id.description) } ?? .null,
                     "window_seconds": .number(Double(r.window)), "windows": .number(Double(result.windowsEvaluated)),
                     "from": .string(evaluated.first?.start ?? ""), "to": .string(evaluated.last?.end ?? ""),
                     "transitions": .array(result.transitions.map(\.json)), "alert_state": result.state.json,
                 ]
+                if !revisited.isEmpty { details["late_labels_windows"] = .array(revisited.map { .string($0.start) }) }
                 return (.monitored, details, current.state)
             }
             report.entry = id
@@ -133,11 +137,14 @@ extension Registry {
 
     /// The complete windows of the serving version's rows that end after `after` and at or before
     /// `now`, from the window of its first observed row on; nil when it has no observed rows.
+    /// `revisit`: starts of earlier windows to build again (first, oldest first), for the
+    /// performance alerts waiting for their late labels.
     ///
     /// Counts and production metrics come from `performance` (the summaries' hour buckets, late
     /// labels included); a window's profile merges the feature profiles of the batches whose
     /// first row falls in it (`Profile.merged`), those binned on `reference` first.
-    public func monitorWindows(_ served: ResolvedVersion, window: Int64, after: Double?, now: Double, reference: ObjectID?) throws -> [WindowEvidence]? {
+    public func monitorWindows(_ served: ResolvedVersion, window: Int64, after: Double?, now: Double, reference: ObjectID?,
+                               revisit: Set<String> = []) throws -> [WindowEvidence]? {
         let m = served.model
         let perf = try performance(PerfRequest(model: m, ref: try VersionRef(served.name), stage: .production, window: window, minLabelled: 1))
         guard let first = perf.windows.first(where: { $0.counts.rows > 0 }) else { return nil }
@@ -151,6 +158,9 @@ extension Registry {
             if after.map({ start + w > $0 }) ?? true { starts.append(Int64(start)) }
             start += w
         }
+        let earlier = revisit.compactMap { TimeText.parse($0).map { Int64($0) } }
+            .filter { s in Double(s) + w <= (after ?? -.infinity) && s % window == 0 }.sorted()
+        starts = earlier + starts
         guard let firstStart = starts.first else { return [] }
         // Feature profiles of the batches in these windows.
         var profiles: [Int64: [(matches: Bool, profile: Profile)]] = [:]

@@ -2,8 +2,8 @@
 public struct ABRequest: Sendable {
     public var a: VersionRef
     public var b: VersionRef
-    /// A metric of `ProductionMetrics.proportions`; nil: `outcome` when both versions have
-    /// outcomes, else `recall`.
+    /// A metric of `ProductionMetrics.proportions` or `ABEstimates.metrics`; nil: `outcome` when
+    /// both versions have outcomes, else `recall`.
     public var metric: String?
     public var since: Double?
     public var level: Double
@@ -27,16 +27,26 @@ public struct ABReport: Sendable {
     /// The period both versions served rows in (hour starts, `to` exclusive).
     public var from: Double
     public var to: Double
+    /// Proportions: successes and rows of each arm. Other metrics (`ABEstimates`): x = value·n,
+    /// so that x/n is the value, and n the rows the value is computed on.
     public var xA: Double, nA: Double, xB: Double, nB: Double
+    /// Each arm's value (nil when undefined on its rows).
+    public var valueA: Double?, valueB: Double?
+    /// Whether `xA`/`xB` count successes (a proportion metric).
+    public var isProportion = true
+    /// roc_auc from binned scores.
+    public var approximate = false
     /// Nil when a group has no rows for the metric.
     public var test: Proportions.TwoSample?
-    /// "two-proportion z test" or "difference of means (normal, unpooled)".
+    /// "two-proportion z test", "difference of means (normal, unpooled)", or for `ABEstimates`
+    /// metrics "delta method (normal, unpooled)" / "DeLong (normal, unpooled)".
     public var method: String
     public var level: Double
     public var power: Double
     public var verdict: Verdict
-    /// Rows per group the observed difference needs at `power` (two-proportion tests), and how many
-    /// more than the smaller group has.
+    /// Rows per group the observed difference needs at `power` (two-proportion tests; labelled rows
+    /// at each arm's per-row variance for `ABEstimates` metrics; nil for non-0/1 outcomes), and
+    /// how many more than the smaller group has.
     public var rowsNeeded: Double?
     public var rowsStillNeeded: Double?
     public var established: Bool { verdict != .notEstablished }
@@ -53,6 +63,10 @@ extension Registry {
 
     /// The comparison of `abTest` on counts already summed per version and hour.
     func compareProduction(_ a: ResolvedVersion, _ b: ResolvedVersion, _ r: ABRequest, counts all: [Int: [Int64: ProductionCounts]]) throws -> ABReport {
+        if let m = r.metric, !ProductionMetrics.isKnown(m), !ABEstimates.isKnown(m) {
+            let known = ProductionMetrics.proportions.map(\.name) + ABEstimates.metrics.map(\.name)
+            throw MregError.invalid("--metric \(ModelName.show(m)): ab compares \(known.joined(separator: ", "))")
+        }
         let since = r.since.map { BatchSummary.hour($0) } ?? .min
         func served(_ v: ResolvedVersion) throws -> [Int64: ProductionCounts] {
             let hours = (all[v.version] ?? [:]).filter { $0.key >= since && $0.value.rows > 0 }
@@ -72,25 +86,47 @@ extension Registry {
         }
         let ca = sum(a), cb = sum(b)
         let metric = r.metric ?? (ca.outcomes > 0 && cb.outcomes > 0 ? "outcome" : "recall")
-        guard let unit = ProductionMetrics.proportions.first(where: { $0.name == metric })?.rows else {
-            throw MregError.invalid("--metric \(ModelName.show(metric)): ab compares \(ProductionMetrics.proportions.map(\.name).joined(separator: ", "))")
+        let alpha = 1 - r.level
+        func decide(_ t: Proportions.TwoSample?) -> ABReport.Verdict {
+            guard let t, t.pValue < alpha else { return .notEstablished }
+            return t.difference > 0 ? .better : .worse
         }
+        let period = (from: Double(from), to: Double(last + BatchSummary.bucketSeconds))
+        if let unit = ABEstimates.metrics.first(where: { $0.name == metric })?.rows {
+            let ea = ABEstimates.estimate(metric, ca), eb = ABEstimates.estimate(metric, cb)
+            var test: Proportions.TwoSample?, needed: Double?, still: Double?
+            if let ea, let eb {
+                test = ABEstimates.compare(ea, eb, level: r.level)
+                needed = ABEstimates.rowsPerGroup(ea, eb, alpha: alpha, power: r.power)
+                still = needed.map { max(0, $0 - min(ea.n, eb.n)) }
+            }
+            let nA = ea?.n ?? 0, nB = eb?.n ?? 0
+            var report = ABReport(a: a, b: b, metric: metric, unit: unit, from: period.from, to: period.to,
+                                  xA: (ea?.value ?? 0) * nA, nA: nA, xB: (eb?.value ?? 0) * nB, nB: nB, test: test,
+                                  method: metric == "roc_auc" ? "DeLong (normal, unpooled)" : "delta method (normal, unpooled)",
+                                  level: r.level, power: r.power, verdict: decide(test), rowsNeeded: needed, rowsStillNeeded: still)
+            report.valueA = ea?.value; report.valueB = eb?.value
+            report.isProportion = false
+            report.approximate = metric == "roc_auc"
+            return report
+        }
+        let unit = ProductionMetrics.proportions.first(where: { $0.name == metric })!.rows
         let (xA, nA) = ProductionMetrics.fraction(metric, ca)!, (xB, nB) = ProductionMetrics.fraction(metric, cb)!
         let numeric = metric == "outcome" && (ca.outcomeNonBinary + cb.outcomeNonBinary) > 0
         let test = numeric
             ? Proportions.twoMeans(nA: ca.outcomes, sumA: ca.outcomeSum, sumSqA: ca.outcomeSumSq, nB: cb.outcomes, sumB: cb.outcomeSum, sumSqB: cb.outcomeSumSq, level: r.level)
             : Proportions.twoProportion(xA: xA, nA: nA, xB: xB, nB: nB, level: r.level)
-        let alpha = 1 - r.level
-        var verdict = ABReport.Verdict.notEstablished
-        if let t = test, t.pValue < alpha { verdict = t.difference > 0 ? .better : .worse }
+        let verdict = decide(test)
         var needed: Double?, still: Double?
         if !numeric, nA > 0, nB > 0, let n = Proportions.rowsPerGroup(pA: xA / nA, pB: xB / nB, alpha: alpha, power: r.power) {
             needed = n
             still = max(0, n - min(nA, nB))
         }
-        return ABReport(a: a, b: b, metric: metric, unit: unit, from: Double(from), to: Double(last + BatchSummary.bucketSeconds),
-                        xA: xA, nA: nA, xB: xB, nB: nB, test: test,
-                        method: numeric ? "difference of means (normal, unpooled)" : "two-proportion z test",
-                        level: r.level, power: r.power, verdict: verdict, rowsNeeded: needed, rowsStillNeeded: still)
+        var report = ABReport(a: a, b: b, metric: metric, unit: unit, from: period.from, to: period.to,
+                              xA: xA, nA: nA, xB: xB, nB: nB, test: test,
+                              method: numeric ? "difference of means (normal, unpooled)" : "two-proportion z test",
+                              level: r.level, power: r.power, verdict: verdict, rowsNeeded: needed, rowsStillNeeded: still)
+        report.valueA = nA > 0 ? xA / nA : nil; report.valueB = nB > 0 ? xB / nB : nil
+        return report
     }
 }

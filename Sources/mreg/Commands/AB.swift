@@ -7,7 +7,8 @@ struct AB: ParsableCommand {
         abstract: "Compare two versions on the production rows each served in the same period.",
         discussion: """
             Difference B - A with its 95% interval and p-value (two-proportion z test; a difference \
-            of means for non-0/1 outcomes), sample sizes, and a verdict: B better, B worse, or not \
+            of means for non-0/1 outcomes; the delta method for f1 and balanced_accuracy; DeLong's \
+            variance for roc_auc), sample sizes, and a verdict: B better, B worse, or not \
             established (with the rows per group the observed difference needs at 80% power). \
             Exit 0 when a verdict is established, 3 when it is not. See docs/production.md.
             """)
@@ -20,7 +21,7 @@ struct AB: ParsableCommand {
     @Argument(help: ArgumentHelp("Version B (the challenger).", valueName: "b"))
     var b: String
 
-    @Option(name: .long, help: ArgumentHelp("What to compare: outcome, recall, precision, accuracy, specificity, positive_rate, acceptance_rate (default outcome if rows have one, else recall).", valueName: "m"))
+    @Option(name: .long, help: ArgumentHelp("What to compare: outcome, recall, precision, accuracy, specificity, positive_rate, acceptance_rate, human_precision, human_recall, f1, balanced_accuracy, roc_auc (default outcome if rows have one, else recall).", valueName: "m"))
     var metric: String?
 
     @Option(name: .long, help: ArgumentHelp("Only rows from this time on (RFC 3339, a date or Unix seconds).", valueName: "t"))
@@ -33,9 +34,16 @@ struct AB: ParsableCommand {
             Output.json(ProductionViews.ab(r))
         } else {
             Output.line("\(r.metric) on production rows from \(TimeText.format(r.from)) to \(TimeText.format(r.to)) (\(r.method))")
-            func share(_ x: Double, _ n: Double) -> String { n > 0 ? ProductionViews.number(x / n) + " (\(ProductionViews.count(x))/\(ProductionViews.count(n)) \(r.unit))" : "no \(r.unit)" }
-            Output.line("  A \(r.a.name): \(share(r.xA, r.nA))")
-            Output.line("  B \(r.b.name): \(share(r.xB, r.nB))")
+            func share(_ x: Double, _ n: Double, _ value: Double?) -> String {
+                guard n > 0 else { return "no \(r.unit)" }
+                guard r.isProportion else {
+                    guard let value else { return "undefined on \(ProductionViews.count(n)) \(r.unit)" }
+                    return ProductionViews.number(value) + (r.approximate ? " (approx.)" : "") + " on \(ProductionViews.count(n)) \(r.unit)"
+                }
+                return ProductionViews.number(x / n) + " (\(ProductionViews.count(x))/\(ProductionViews.count(n)) \(r.unit))"
+            }
+            Output.line("  A \(r.a.name): \(share(r.xA, r.nA, r.valueA))")
+            Output.line("  B \(r.b.name): \(share(r.xB, r.nB, r.valueB))")
             if let t = r.test {
                 Output.line("  B - A: \(ProductionViews.signed(t.difference)) [\(ProductionViews.signed(t.interval.low)), \(ProductionViews.signed(t.interval.high))], p = \(ProductionViews.pValue(t.pValue))")
             }

@@ -13,7 +13,9 @@ struct Monitor: ParsableCommand {
             builds the complete windows (--window, UTC, aligned to the epoch) since the last run, \
             compares them with the version's reference profile and evaluation under the alert \
             policy in force (`mreg alerts NAME`, else the default), and records the new alert state \
-            in the history. Prints only transitions (an alert that fired or resolved), nothing when \
+            in the history. A performance rule's window that had too few labelled rows waits for \
+            its late labels and is decided once, by the first run that finds them (up to 60 days). \
+            Prints only transitions (an alert that fired or resolved), nothing when \
             there are none; --all prints every alert's state. With --exec CMD, runs CMD through \
             /bin/sh -c with the transitions as JSON on standard input when there are any; a failing \
             CMD is reported on stderr and the state stays recorded. Exit 5 when an alert newly \

@@ -3,7 +3,7 @@ import MregCore
 
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show one version in full: metrics, params, artifacts, lineage, stages.")
+        abstract: "Show one version in full: metrics, params, reference profile, artifacts, lineage, stages.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -18,6 +18,7 @@ struct Show: ParsableCommand {
         let (_, head) = try registry.headEntry(v.model)
         let stages = Views.stages(of: v.version, in: head.state)
         let signed = try stages.map { s in (s, try registry.championSignatures(v.model, StageName(s))?.signatures ?? []) }
+        let reference = try registry.referenceProfile(of: r).map { (r.referenceProfile!, $0) }
         if global.json {
             var o = r.json.object!
             o["id"] = .string(v.recordID.description)
@@ -25,6 +26,7 @@ struct Show: ParsableCommand {
             o["champion_of"] = .array(stages.map { .string($0) })
             o["signatures"] = .object(Dictionary(uniqueKeysWithValues: signed.map { ($0.0, JSON.array($0.1.map(SignatureViews.json))) }))
             o.merge(EvaluationViews.showJSON(r)) { a, _ in a }
+            o["reference"] = reference.map { ShowReference.json($0.0, $0.1) } ?? .null
             Output.json(.object(o))
             return
         }
@@ -54,6 +56,10 @@ struct Show: ParsableCommand {
         if !params.isEmpty {
             lines.append("")
             lines.append(Output.table(["PARAM", "VALUE"], params.keys.sorted().map { [$0, params[$0]!] }))
+        }
+        if let reference {
+            lines.append("")
+            lines += ShowReference.lines(reference.0, reference.1)
         }
         lines.append("")
         lines.append(Output.table(["FILE", "SIZE", "MODE", "OBJECT"], r.artifacts.map {
