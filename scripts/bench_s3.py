@@ -138,13 +138,17 @@ def show_counts(counts):
 
 
 def main():
+    global WORK
     ap = argparse.ArgumentParser()
     ap.add_argument("--big-mib", type=int, default=1024)
     ap.add_argument("--small", type=int, default=10000, help="number of 4 KiB files")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--latency-runs", type=int, default=10)
     ap.add_argument("--skip", action="append", default=[], help="big, small, latency, dvc, counts")
+    ap.add_argument("--work", default=None, help="scratch directory, removed first (default %s)" % WORK)
     a = ap.parse_args()
+    if a.work:
+        WORK = a.work
     mreg = os.environ.get("MREG") or os.path.join(ROOT, ".build", "release", "mreg")
     if not os.path.exists(mreg):
         sys.exit("build first: swift build -c release --product mreg (or set MREG)")
@@ -330,11 +334,12 @@ def main():
         rows = {}
         for i in range(a.latency_runs):
             record(rows, "mreg resolve fraud@production", run([mreg, "resolve", "fraud@production", "--registry", url], env))
-            record(rows, "mreg promote (alternating @2/@1)", run([mreg, "promote", "fraud@%d" % (2 - i % 2), "--stage", "production", "--registry", url], env))
-        table("latency on S3 (a model with 2 versions, %d promotions so far; warm local cache), %d runs" % (a.latency_runs, a.latency_runs), rows, None)
+            record(rows, "mreg promote (alternating @2/@1)", run([mreg, "promote", "fraud@%d" % (2 - i % 2), "--stage", "production",
+                                                                 "--override", "bench", "--registry", url], env))
+        table("latency on S3 (a model with 2 versions; promotions with --override, the gates pass nothing equal; warm local cache), %d runs" % a.latency_runs, rows, None)
         results["latency"] = rows
         if proxy:
-            for name, cmd in (("resolve", ["resolve", "fraud@production"]), ("promote", ["promote", "fraud@2", "--stage", "production"])):
+            for name, cmd in (("resolve", ["resolve", "fraud@production"]), ("promote", ["promote", "fraud@%d" % (2 - a.latency_runs % 2), "--stage", "production", "--override", "bench"])):
                 proxy.reset()
                 run([mreg] + cmd + ["--registry", url], counted_env)
                 results[name + "_requests"] = proxy.reset()
