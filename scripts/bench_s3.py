@@ -145,6 +145,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--latency-runs", type=int, default=10)
     ap.add_argument("--skip", action="append", default=[], help="big, small, latency, dvc, counts")
+    ap.add_argument("--bucket", help="an existing bucket to work in, under a prefix of this run (default: a new bucket)")
     ap.add_argument("--work", default=None, help="scratch directory, removed first (default %s)" % WORK)
     a = ap.parse_args()
     if a.work:
@@ -170,10 +171,15 @@ def main():
     for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
         env.pop(name, None)
     env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.path.join(WORK, "no-aws-config")
-    bucket = "mreg-bench-s3-%d" % int(time.time())
     awsx = [aws, "--endpoint-url", endpoint]
-    run(awsx + ["s3api", "create-bucket", "--bucket", bucket], env)
-    s3 = "s3://" + bucket
+    if a.bucket:
+        # An existing bucket, used under a prefix of this run (a SeaweedFS with many buckets can
+        # run out of volume slots for a new one: HTTP 500 on its first PUT).
+        bucket, run_prefix = a.bucket, "mreg-bench-s3-%d/" % int(time.time())
+    else:
+        bucket, run_prefix = "mreg-bench-s3-%d" % int(time.time()), ""
+        run(awsx + ["s3api", "create-bucket", "--bucket", bucket], env)
+    s3 = "s3://" + bucket + ("/" + run_prefix.rstrip("/") if run_prefix else "")
 
     def rm(prefix):
         run(awsx + ["s3", "rm", "--recursive", "--quiet", "%s/%s" % (s3, prefix)], env, check=False)
@@ -264,7 +270,7 @@ def main():
                                                                 "--registry", "%s/%s/direct" % (s3, p)], env), size)
             record(rows, "curl -T (one PUT, unsigned payload)", run([
                 "curl", "-sS", "-f", "-o", "/dev/null", "--aws-sigv4", "aws:amz:%s:s3" % region, "--user", "%s:%s" % (key, secret),
-                "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", "-T", src, "%s/%s/%s/curl/model.bin" % (endpoint, bucket, p)], env), size)
+                "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", "-T", src, "%s/%s/%s%s/curl/model.bin" % (endpoint, bucket, run_prefix, p)], env), size)
             rm(p)
         table("one %d MiB file of random bytes up, %d rounds" % (a.big_mib, a.rounds), rows, "aws s3 cp")
         results["big"] = rows
@@ -350,7 +356,8 @@ def main():
     print("\nload average at end %s" % " ".join("%.2f" % x for x in results["load_end"]))
     with open(os.path.join(WORK, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
-    run(awsx + ["s3", "rb", "--force", s3], env, check=False)
+    if not a.bucket:
+        run(awsx + ["s3", "rb", "--force", s3], env, check=False)
     print("results in %s/results.json" % WORK)
 
 
