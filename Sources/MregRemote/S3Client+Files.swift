@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import AsyncHTTPClient
 import Foundation
 import MregCore
@@ -91,6 +94,10 @@ extension S3Client {
     }
 
     /// The parts, by `partWorkers` threads each reading its own part of the file; their ETags in order.
+    /// Each thread reads its parts into one buffer of its own, reused: at most `partWorkers` parts
+    /// are in memory (plus what the HTTP client holds of the one it is sending), however large the
+    /// file. The buffer is a `Data`, so a request still holding it when the next part is read
+    /// (a retry's abandoned attempt) keeps a copy instead of seeing the bytes change.
     func uploadParts(bucket: String, key: String, path: String, size: Int, uploadID: String) throws -> [String] {
         let count = (size + Self.partSize - 1) / Self.partSize
         let state = PartState(count: count)
@@ -104,12 +111,17 @@ extension S3Client {
                     return
                 }
                 defer { try? handle.close() }
+                var buffer = Data(count: Self.partSize)
                 while let part = state.next() {
                     do {
-                        try handle.seek(toOffset: UInt64(part * Self.partSize))
-                        let data = try handle.read(upToCount: Self.partSize) ?? Data()
+                        let offset = part * Self.partSize
+                        let length = min(Self.partSize, size - offset)
+                        try buffer.withUnsafeMutableBytes {
+                            try Self.readAt(handle.fileDescriptor, $0.baseAddress!, length, offset: offset, path: path)
+                        }
                         let call = Call(method: .PUT, bucket: bucket, key: key, operation: "upload part \(part + 1)",
-                                        query: [("partNumber", String(part + 1)), ("uploadId", uploadID)], body: data)
+                                        query: [("partNumber", String(part + 1)), ("uploadId", uploadID)],
+                                        body: buffer.prefix(length))
                         let response = try send(call, idempotent: true)
                         try check(response, "upload part \(part + 1)", bucket, key)
                         state.done(part, etag: response.etag ?? "")
@@ -123,6 +135,20 @@ extension S3Client {
         }
         group.wait()
         return try state.result()
+    }
+
+    /// Reads exactly `count` bytes at `offset` (pread, so threads share no file position).
+    static func readAt(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, offset: Int, path: String) throws {
+        var done = 0
+        while done < count {
+            let n = pread(fd, buffer + done, count - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let reason = n == 0 ? "the file ended early (it changed while being uploaded)" : String(cString: strerror(errno))
+                throw MregError(.operational, "cannot read \(path) at byte \(offset + done): \(reason)")
+            }
+            done += n
+        }
     }
 
     func abort(bucket: String, key: String, uploadID: String) {

@@ -66,30 +66,23 @@ public struct RegistryCopy: Sendable {
     func copyObjects() throws -> Int {
         let present = Set(try destination.list("objects/"))
         let missing = try source.list("objects/").filter { !present.contains($0) }
-        guard !missing.isEmpty else { return 0 }
-        let next = SharedValue(0)
-        let failure = SharedValue<Error?>(nil)
-        let group = DispatchGroup()
-        for _ in 0..<min(8, missing.count) {
-            group.enter()
-            Thread { [self] in
-                defer { group.leave() }
-                while failure.value == nil {
-                    let i: Int = next.update { (n: inout Int) -> Int in let taken = n; n += 1; return taken }
-                    guard i < missing.count else { return }
-                    do { try copyObject(missing[i]) } catch { failure.update { if $0 == nil { $0 = error } } }
-                }
-            }.start()
-        }
-        group.wait()
-        if let error = failure.value { throw error }
+        try ParallelWork.forEach(missing.count) { [self] i in try copyObject(missing[i]) }
         return missing.count
     }
 
-    /// Downloads one object, verifies it, uploads it create-only.
+    /// Verifies one object and uploads it create-only. An object of a directory is verified where
+    /// it is and sent from there; one of a bucket is downloaded into the scratch store first.
     func copyObject(_ key: String) throws {
         let hex = key.dropFirst("objects/".count).replacingOccurrences(of: "/", with: "")
         guard let id = ObjectID("sha256:" + hex) else { return }  // not an object: a stray file
+        if let directory = source as? DirectoryStorage {
+            let store = ObjectStore(root: directory.root + "/objects", tmpDir: directory.root + "/tmp")
+            do { _ = try store.verify(id) } catch {
+                throw MregError.corrupt("object \(id) in \(source.location) does not verify: \(MregError.wrap(error)?.message ?? "\(error)")")
+            }
+            _ = try destination.uploadIfAbsent(key, from: store.path(of: id))
+            return
+        }
         try fetchToScratch(id, key: key)
         _ = try destination.uploadIfAbsent(key, from: scratchStore.path(of: id))
     }

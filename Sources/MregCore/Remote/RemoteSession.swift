@@ -74,9 +74,13 @@ public final class RemoteSession: @unchecked Sendable {
     /// Reads every ref under `models/` into the working copy, and fills in version indexes that a
     /// writer cut short after its `HEAD` moved did not write (they follow from the history).
     func pull() throws {
-        for key in try storage.list("models/") where Self.isRef(key) {
-            guard let ref = try storage.get(key) else { continue }
-            pulled[key] = ref
+        let keys = try storage.list("models/").filter(Self.isRef)
+        let read = SharedValue([String: (bytes: [UInt8], version: String)]())
+        try ParallelWork.forEach(keys.count) { [storage] i in
+            if let ref = try storage.get(keys[i]) { read.update { $0[keys[i]] = ref } }
+        }
+        pulled = read.value
+        for (key, ref) in pulled.sorted(by: { $0.key < $1.key }) {
             let path = work + "/" + key
             try FileTree.ensure(String(path[..<path.lastIndex(of: "/")!]))
             let fd = try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC)
@@ -134,12 +138,13 @@ public final class RemoteSession: @unchecked Sendable {
     func push() throws {
         let (objects, _) = try registry.store.scan()
         let fetchedNow = lock.withLock { fetched }
-        for id in objects where !fetchedNow.contains(id) {
-            let path = registry.store.path(of: id)
-            _ = try storage.uploadIfAbsent(Self.objectKey(id), from: path)
+        let written = objects.filter { !fetchedNow.contains($0) }
+        try ParallelWork.forEach(written.count) { [self] i in
+            let path = registry.store.path(of: written[i])
+            _ = try storage.uploadIfAbsent(Self.objectKey(written[i]), from: path)
             // Into the shared cache, for the next command.
-            try FileTree.ensure(cacheStore.directory(of: id))
-            do { try Sys.link(path, cacheStore.path(of: id)) } catch let f as Sys.Failure where f.errno == EEXIST {}
+            try FileTree.ensure(cacheStore.directory(of: written[i]))
+            do { try Sys.link(path, cacheStore.path(of: written[i])) } catch let f as Sys.Failure where f.errno == EEXIST {}
         }
         let local = try DirectoryStorage(root: work).list("models/").filter(Self.isRef)
         var changed: [(key: String, bytes: [UInt8])] = []
