@@ -154,7 +154,8 @@ struct S3CredentialChainTests {
         }
 
         deinit {
-            process.terminate()
+            // SIGKILL: a child of the test runner may inherit SIGTERM blocked.
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
 
