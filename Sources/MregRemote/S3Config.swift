@@ -4,10 +4,12 @@ import MregCore
 /// Where and as whom to talk S3: read from the environment and `~/.aws/` the way aws-cli and boto3
 /// read them.
 ///
-/// - credentials: `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`), else the
-///   profile (`AWS_PROFILE`, else `default`) in `AWS_SHARED_CREDENTIALS_FILE` (`~/.aws/credentials`,
-///   section `[NAME]`), else in `AWS_CONFIG_FILE` (`~/.aws/config`, section `[profile NAME]`, or
-///   `[default]`);
+/// - credentials, in botocore's order: `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY`
+///   (+ `AWS_SESSION_TOKEN`); the profile's (`AWS_PROFILE`, else `default`) keys in
+///   `AWS_SHARED_CREDENTIALS_FILE` (`~/.aws/credentials`, section `[NAME]`); the profile's
+///   `credential_process`; its keys in `AWS_CONFIG_FILE` (`~/.aws/config`, section
+///   `[profile NAME]`, or `[default]`); the container endpoint (`AWS_CONTAINER_CREDENTIALS_*`);
+///   EC2 instance metadata (IMDSv2). See `AWSCredentialChain`;
 /// - region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`, else `us-east-1`;
 /// - endpoint: `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, the profile's `endpoint_url`, else AWS's
 ///   `https://s3.REGION.amazonaws.com`;
@@ -23,6 +25,8 @@ public struct S3Config: Sendable, Equatable {
     public var host: String
     public var port: Int?
     public var addressing: Addressing
+    /// When temporary credentials (from a process, a container or instance metadata) expire.
+    public var credentialsExpiration: Date?
 
     public init(credentials: AWSCredentials, region: String, endpoint: String, addressing: Addressing? = nil) throws {
         self.credentials = credentials
@@ -58,15 +62,26 @@ public struct S3Config: Sendable, Equatable {
         }
         func variable(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
 
+        func keys(_ section: [String: String]) -> AWSCredentials? {
+            guard let key = section["aws_access_key_id"].flatMap({ $0.isEmpty ? nil : $0 }),
+                  let secret = section["aws_secret_access_key"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+            return AWSCredentials(accessKeyID: key, secretAccessKey: secret,
+                                  sessionToken: section["aws_session_token"].flatMap { $0.isEmpty ? nil : $0 })
+        }
+        let chain = AWSCredentialChain(env: env, profile: profile, settings: fromConfig.merging(fromCredentials) { $1 })
         let credentials: AWSCredentials
+        var expiration: Date? = nil
         if let key = variable("AWS_ACCESS_KEY_ID"), let secret = variable("AWS_SECRET_ACCESS_KEY") {
             credentials = AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: variable("AWS_SESSION_TOKEN"))
-        } else if let key = setting("aws_access_key_id"), let secret = setting("aws_secret_access_key") {
-            credentials = AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: setting("aws_session_token"))
+        } else if let fromFile = keys(fromCredentials) {
+            credentials = fromFile
+        } else if let found = try chain.fromProcessOrProfile(configKeys: keys(fromConfig)) ?? chain.fromServices() {
+            (credentials, expiration) = (found.credentials, found.expiration)
         } else {
             throw MregError(.invalidInput, """
                 no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give profile \
-                \(profile) aws_access_key_id and aws_secret_access_key in \(credentialsFile)
+                \(profile) aws_access_key_id and aws_secret_access_key in \(credentialsFile) \
+                (no credential_process, container or instance-metadata credentials either)
                 """)
         }
         let region = variable("AWS_REGION") ?? variable("AWS_DEFAULT_REGION") ?? setting("region") ?? "us-east-1"
@@ -79,7 +94,9 @@ public struct S3Config: Sendable, Equatable {
             }
             addressing = parsed
         }
-        return try S3Config(credentials: credentials, region: region, endpoint: endpoint, addressing: addressing)
+        var config = try S3Config(credentials: credentials, region: region, endpoint: endpoint, addressing: addressing)
+        config.credentialsExpiration = expiration
+        return config
     }
 
     /// An aws-cli INI file: `[section]` headers, `key = value` lines, `#`/`;` comments, and the one

@@ -66,3 +66,23 @@ public final class S3Storage: RegistryStorage {
         return try client.upload(bucket: bucket, key: prefix + key, from: path, condition: .absent) != .preconditionFailed
     }
 }
+
+/// `fsck` and `gc` on a bucket: listings with LastModified, the server's clock, incomplete uploads.
+extension S3Storage: MaintainedStorage {
+    public func listDetailed(_ keyPrefix: String) throws -> [StoredKey] {
+        try client.listDetailed(bucket: bucket, prefix: prefix + keyPrefix)
+            .map { StoredKey(key: String($0.key.dropFirst(prefix.count)), size: $0.size, modified: $0.modified) }
+            .sorted { $0.key < $1.key }
+    }
+
+    public func serverTime() throws -> Double { try client.serverTime(bucket: bucket, key: prefix + Registry.configName) }
+
+    public func pendingUploads(_ keyPrefix: String) throws -> [PendingUpload] {
+        try client.uploads(bucket: bucket, prefix: prefix + keyPrefix)
+            .map { PendingUpload(key: String($0.key.dropFirst(prefix.count)), id: $0.id, initiated: $0.initiated) }
+    }
+
+    public func abortUpload(_ upload: PendingUpload) throws {
+        try client.abortUpload(bucket: bucket, key: prefix + upload.key, uploadID: upload.id)
+    }
+}

@@ -32,12 +32,16 @@ enum RemoteCLI {
         return named ?? ProcessInfo.processInfo.environment["MREG_REGISTRY"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// The URL of the registry the options name (`--registry`, else MREG_REGISTRY), when it is one:
+    /// fsck and gc then work on the bucket itself rather than on a working copy.
+    static func url(_ global: GlobalOptions) -> String? {
+        let named = global.registry ?? ProcessInfo.processInfo.environment["MREG_REGISTRY"].flatMap { $0.isEmpty ? nil : $0 }
+        return named.flatMap { RemoteRegistries.isURL($0) ? $0 : nil }
+    }
+
     /// Runs `command`, pushes what it changed, and prints its output once that is done.
     static func run(_ command: inout ParsableCommand, arguments: [String]) throws {
         guard involved(arguments) else { try command.run(); return }
-        if command is Fsck || command is GC, let url = namedRegistry(arguments), RemoteRegistries.isURL(url) {
-            throw MregError(.invalidInput, "\(command is Fsck ? "fsck" : "gc") does not cover a registry in S3 yet (\(url)); check a copy instead: `mreg clone \(url) DIR` then `mreg fsck --registry DIR`")
-        }
         let held = HeldOutput()
         defer { held.restore() }
         let attempts = command is Register ? 10 : 1

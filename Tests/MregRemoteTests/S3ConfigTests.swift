@@ -72,8 +72,9 @@ struct S3ConfigTests {
         let dir = TemporaryDirectory("mreg-aws-none")
         #expect(throws: MregError(.invalidInput, """
             no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give profile default \
-            aws_access_key_id and aws_secret_access_key in \(dir.path)/.aws/credentials
-            """)) { try S3Config.fromEnvironment(["HOME": dir.path]) }
+            aws_access_key_id and aws_secret_access_key in \(dir.path)/.aws/credentials \
+            (no credential_process, container or instance-metadata credentials either)
+            """)) { try S3Config.fromEnvironment(["HOME": dir.path, "AWS_EC2_METADATA_DISABLED": "true"]) }
         #expect(throws: MregError.self) {
             try S3Config(credentials: AWSCredentials(accessKeyID: "a", secretAccessKey: "b"), region: "r", endpoint: "ftp://x")
         }

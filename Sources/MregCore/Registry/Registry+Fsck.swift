@@ -17,44 +17,81 @@ public struct FsckReport: Sendable {
     public var ok: Bool { problems.isEmpty }
 }
 
+/// What fsck learned from re-hashing the objects, before it reads the refs.
+struct FsckObjects {
+    var objects: [ObjectID] = []
+    var good = Set<ObjectID>()
+    var bytes: UInt64 = 0
+    /// Sizes as the headers declare them (verified).
+    var sizes: [ObjectID: UInt64] = [:]
+    /// Every history entry in the store: entries that no HEAD reaches are how a HEAD moved back shows.
+    var found: [ObjectID: EntryLink] = [:]
+    var problems: [String] = []
+
+    mutating func add(_ id: ObjectID, _ check: ObjectCheck) {
+        objects.append(id)
+        if let problem = check.problem { problems.append(problem); return }
+        good.insert(id)
+        sizes[id] = check.size
+        bytes += check.size ?? 0
+        if let e = check.entry { found[id] = e }
+    }
+}
+
+/// One object re-hashed: its size, whether it is small JSON, its history entry link; or the problem.
+struct ObjectCheck: Sendable {
+    var size: UInt64?
+    var json = false
+    var entry: EntryLink?
+    var problem: String?
+}
+
 extension Registry {
     /// Verifies everything: every object re-hashed, every history chain and record parsed, every
     /// ref and index pointing at what the history says.
     public func fsck() throws -> FsckReport {
-        var report = FsckReport()
         let (objects, strays) = try store.scan()
-        var good = Set<ObjectID>()
-        // Sizes as the headers declare them (verified), and every history entry in the store,
-        // found in the same pass: entries that no HEAD reaches are how a HEAD moved back shows.
-        var sizes: [ObjectID: UInt64] = [:]
-        var found: [ObjectID: EntryLink] = [:]
-        for id in objects {
-            do {
-                var keep = false
-                var bytes: [UInt8] = []
-                let info = try store.stream(id, reserve: { keep = $0 <= Self.entrySizeLimit }) { chunk in
-                    guard keep else { return }
-                    if bytes.isEmpty && chunk.first != UInt8(ascii: "{") { keep = false; return }
-                    bytes.append(contentsOf: chunk)
-                }
-                good.insert(id)
-                sizes[id] = info.size
-                report.bytes += info.size
-                if keep, let e = Self.parseEntry(bytes, id) { found[id] = e }
-            } catch let e as MregError {
-                report.problems.append(e.message)
-            }
-        }
-        report.objects = objects.count
+        var scanned = FsckObjects()
+        for id in objects { scanned.add(id, try checkObject(id)) }
         for s in strays {
             let link = Sys.linkStatus(s).map { ($0.st_mode & S_IFMT) == S_IFLNK } ?? false
-            report.problems.append("\(s): unexpected \(link ? "symbolic link" : "file") in the object store")
+            scanned.problems.append("\(s): unexpected \(link ? "symbolic link" : "file") in the object store")
         }
+        return try fsck(scanned, present: store.contains)
+    }
 
-        let present = Set(objects)
+    /// Re-hashes one object (streamed) and, when it is a history entry, keeps its link.
+    func checkObject(_ id: ObjectID) throws -> ObjectCheck {
+        do {
+            var keep = false
+            var bytes: [UInt8] = []
+            let info = try store.stream(id, reserve: { keep = $0 <= Self.entrySizeLimit }) { chunk in
+                guard keep else { return }
+                if bytes.isEmpty && chunk.first != UInt8(ascii: "{") { keep = false; return }
+                bytes.append(contentsOf: chunk)
+            }
+            return ObjectCheck(size: info.size, json: keep, entry: keep ? Self.parseEntry(bytes, id) : nil)
+        } catch let e as MregError {
+            return ObjectCheck(problem: e.message)
+        }
+    }
+
+    /// Everything after the objects were checked: every ref, history chain, index and record.
+    ///
+    /// - Parameter present: whether an object is in the store, for counting what no history
+    ///   reaches (a working copy of a remote registry answers from the bucket's listing).
+    func fsck(_ scanned: FsckObjects, present isPresent: (ObjectID) -> Bool) throws -> FsckReport {
+        var report = FsckReport()
+        report.objects = scanned.objects.count
+        report.bytes = scanned.bytes
+        report.problems = scanned.problems
+        let good = scanned.good
+        let sizes = scanned.sizes
+        let found = scanned.found
+        let listed = Set(scanned.objects)
         func need(_ id: ObjectID, _ what: String) -> Bool {
             if good.contains(id) { return true }
-            report.problems.append("\(what): object \(id) is \(present.contains(id) ? "corrupt (see above)" : "missing")")
+            report.problems.append("\(what): object \(id) is \(listed.contains(id) ? "corrupt (see above)" : "missing")")
             return false
         }
 
@@ -180,7 +217,7 @@ extension Registry {
                 report.problems.append("\(m)@\(stage): champion names \(m)@\(c.version) with record \(c.record), which the history did not register")
             }
         }
-        let referenced = (try? reachable(strict: false).objects) ?? []
+        let referenced = (try? reachable(strict: false, present: isPresent).objects) ?? []
         let unreferenced = good.filter { !referenced.contains($0) }
         if !unreferenced.isEmpty {
             let bytes = unreferenced.reduce(UInt64(0)) { $0 + (sizes[$1] ?? 0) }

@@ -41,25 +41,8 @@ extension Registry {
     public func gc(grace: Double, dryRun: Bool = false) throws -> GCReport {
         let lock = try RegistryLock.exclusive(root)
         defer { withExtendedLifetime(lock) {} }
-        let marked = try reachable(strict: true)
-        var keep = marked.objects
-        let models = marked.models
         let (objects, _) = try store.scan()
-
-        // History no HEAD reaches: refuse when it was committed, keep what might have been.
-        var found: [ObjectID: EntryLink] = [:]
-        for id in objects where !keep.contains(id) {
-            if let e = foundEntry(id) { found[id] = e }
-        }
-        var keepIndex = Set<ModelName>()
-        if !found.isEmpty {
-            for (m, reach) in models.sorted(by: { $0.key < $1.key }) {
-                guard let lost = lostHistory(m, reach, found: found) else { continue }
-                if lost.certain { throw MregError.corrupt("gc stopped, nothing removed: \(lost.description)") }
-                keepIndex.insert(m)
-                for id in lost.entries { keepNamed(by: id, in: &keep) }
-            }
-        }
+        let (keep, keepIndex, models) = try gcMark(objects, present: store.contains)
 
         var report = GCReport()
         report.dryRun = dryRun
@@ -108,14 +91,46 @@ extension Registry {
         return report
     }
 
+    /// What gc keeps of `objects`: everything reachable from every model's `HEAD`, and history no
+    /// `HEAD` reaches that might have been committed (with what it names); the models whose version
+    /// indexes beyond the committed count belong to such history. Throws, removing nothing, when a
+    /// history cannot be read completely or a `HEAD` was proven moved back.
+    ///
+    /// - Parameters:
+    ///   - present: whether an object is there (a working copy of a remote registry answers from
+    ///     the bucket's listing).
+    ///   - mayBeEntry: whether an unreferenced object is worth reading as a possible history entry.
+    func gcMark(_ objects: [ObjectID], present: (ObjectID) -> Bool, mayBeEntry: (ObjectID) -> Bool = { _ in true })
+        throws -> (keep: Set<ObjectID>, keepIndex: Set<ModelName>, models: [ModelName: Reach]) {
+        let marked = try reachable(strict: true, present: present)
+        var keep = marked.objects
+        let models = marked.models
+
+        // History no HEAD reaches: refuse when it was committed, keep what might have been.
+        var found: [ObjectID: EntryLink] = [:]
+        for id in objects where !keep.contains(id) && mayBeEntry(id) {
+            if let e = foundEntry(id) { found[id] = e }
+        }
+        var keepIndex = Set<ModelName>()
+        if !found.isEmpty {
+            for (m, reach) in models.sorted(by: { $0.key < $1.key }) {
+                guard let lost = lostHistory(m, reach, found: found) else { continue }
+                if lost.certain { throw MregError.corrupt("gc stopped, nothing removed: \(lost.description)") }
+                keepIndex.insert(m)
+                for id in lost.entries { keepNamed(by: id, in: &keep, present: present) }
+            }
+        }
+        return (keep, keepIndex, models)
+    }
+
     /// Adds an entry that might have been committed, and every present object it names (with its
     /// record's), to the objects gc keeps.
-    private func keepNamed(by id: ObjectID, in keep: inout Set<ObjectID>) {
+    private func keepNamed(by id: ObjectID, in keep: inout Set<ObjectID>, present: (ObjectID) -> Bool) {
         keep.insert(id)
         guard let e = try? entry(id) else { return }
-        for ref in e.referencedObjects where store.contains(ref) { keep.insert(ref) }
+        for ref in e.referencedObjects where present(ref) { keep.insert(ref) }
         if e.event == .registered, let rid = e.record, let r = try? record(rid) {
-            for ref in r.referencedObjects where store.contains(ref) { keep.insert(ref) }
+            for ref in r.referencedObjects where present(ref) { keep.insert(ref) }
         }
     }
 

@@ -103,11 +103,13 @@ extension Registry {
     ///
     /// - Parameter strict: throw on anything missing or unreadable (gc, which must not remove
     ///   anything it cannot account for); otherwise stop walking that model (fsck reports it).
-    func reachable(strict: Bool) throws -> (objects: Set<ObjectID>, models: [ModelName: Reach]) {
+    /// - Parameter present: whether an object is there (a working copy of a remote registry answers
+    ///   from the bucket's listing, not from the objects it happens to hold).
+    func reachable(strict: Bool, present: (ObjectID) -> Bool) throws -> (objects: Set<ObjectID>, models: [ModelName: Reach]) {
         var objects = Set<ObjectID>()
         var models: [ModelName: Reach] = [:]
         func mark(_ id: ObjectID) throws {
-            guard store.contains(id) else {
+            guard present(id) else {
                 guard strict else { return }
                 throw MregError.corrupt("gc stopped, nothing removed: object \(id) is referenced but missing; run `mreg fsck`")
             }

@@ -6,13 +6,15 @@ struct Fsck: ParsableCommand {
         abstract: "Verify the whole registry.",
         discussion: """
             Re-hashes every object, parses every history entry and version record, checks every \
-            hash chain, ref and index. Exits 1 and lists each problem if anything is wrong.
+            hash chain, ref and index. Exits 1 and lists each problem if anything is wrong. \
+            On s3://…, every object is downloaded from the bucket and re-hashed (eight at a time; \
+            the local cache is not trusted), see docs/remotes.md.
             """)
 
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let report = try global.open().fsck()
+        let report = try RemoteCLI.url(global).map(RemoteRegistries.fsck) ?? global.open().fsck()
         if global.json {
             Output.json(.object([
                 "ok": .bool(report.ok), "objects": .number(Double(report.objects)), "bytes": .number(Double(report.bytes)),

@@ -8,12 +8,15 @@ struct GC: ParsableCommand {
         discussion: """
             Safe while other commands run: gc waits for commands that are writing objects and keeps \
             them out while it works, and it keeps unreferenced objects younger than --grace. \
-            If any history cannot be read completely, gc removes nothing.
+            If any history cannot be read completely, gc removes nothing. On s3://… there is no \
+            lock across machines: gc removes only unreferenced objects whose LastModified is older \
+            than --grace (default two weeks there), aborts incomplete uploads as old, and removes \
+            the local cache's leftovers of dead commands; see docs/remotes.md.
             """)
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Keep unreferenced objects and temporary files younger than this many seconds (default: 900, 15 minutes).", valueName: "seconds"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Keep unreferenced objects and temporary files younger than this many seconds (default: 900, 15 minutes; on s3://…, 1209600, two weeks).", valueName: "seconds"))
     var grace: Double?
 
     @Flag(name: .long, help: "Say what would be removed, remove nothing.")
@@ -25,7 +28,12 @@ struct GC: ParsableCommand {
     }
 
     func run() throws {
-        let r = try global.open().gc(grace: grace ?? 900, dryRun: dryRun)
+        let r: GCReport
+        if let url = RemoteCLI.url(global) {
+            r = try RemoteRegistries.gc(url, grace: grace ?? RemoteRegistries.defaultRemoteGrace, dryRun: dryRun)
+        } else {
+            r = try global.open().gc(grace: grace ?? 900, dryRun: dryRun)
+        }
         if global.json {
             Output.json(.object([
                 "removed_objects": .number(Double(r.removedObjects)), "removed_bytes": .number(Double(r.removedBytes)),
