@@ -143,6 +143,38 @@ public final class S3Client: Sendable {
         try check(response, "create bucket", bucket, "")
     }
 
+    /// Multipart uploads under `prefix` started before `before` and never completed or aborted (a
+    /// process killed while uploading leaves one: invisible under its key, but stored), aborted.
+    /// Returns the keys whose uploads were aborted. For gc; a running upload is younger than any
+    /// sensible `before` (e.g. a day ago).
+    @discardableResult
+    public func abortIncompleteUploads(bucket: String, prefix: String, startedBefore before: Date) throws -> [String] {
+        var aborted: [String] = []
+        var markers: [(String, String)] = []
+        let parser = ISO8601DateFormatter()
+        parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plain = ISO8601DateFormatter()
+        while true {
+            let response = try send(Call(method: .GET, bucket: bucket, key: "", operation: "list multipart uploads",
+                                         query: [("uploads", ""), ("prefix", prefix)] + markers), idempotent: true)
+            try check(response, "list multipart uploads", bucket, prefix)
+            let text = String(decoding: response.body, as: UTF8.self)
+            for chunk in text.components(separatedBy: "<Upload>").dropFirst() {
+                let entry = chunk.components(separatedBy: "</Upload>").first ?? chunk
+                guard let key = S3XML.value("Key", in: entry), let id = S3XML.value("UploadId", in: entry),
+                      let started = S3XML.value("Initiated", in: entry).flatMap({ parser.date(from: $0) ?? plain.date(from: $0) }),
+                      started < before else { continue }
+                abort(bucket: bucket, key: key, uploadID: id)
+                aborted.append(key)
+            }
+            let head = text.components(separatedBy: "<Upload>").first ?? text
+            guard S3XML.value("IsTruncated", in: head) == "true" || S3XML.value("IsTruncated", in: text.components(separatedBy: "</Upload>").last ?? "") == "true",
+                  let key = S3XML.value("NextKeyMarker", in: text), let id = S3XML.value("NextUploadIdMarker", in: text)
+            else { return aborted }
+            markers = [("key-marker", key), ("upload-id-marker", id)]
+        }
+    }
+
     /// A create-only CompleteMultipartUpload answered 412, or 404 NoSuchUpload (a repeat of one
     /// that was applied finds the upload gone): whose object is under the key? Ours if a try of
     /// ours may have been applied and the object's ETag is the one S3 gives our parts (the MD5 of

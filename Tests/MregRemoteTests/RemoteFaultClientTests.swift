@@ -7,7 +7,7 @@ import _MregTestSupport
 /// The S3 client through `FaultProxy` to SeaweedFS: which faults are retried, and how a retried
 /// conditional write whose first try was applied (its answer lost) is told from a lost race.
 @Suite("S3 client through the fault proxy", .enabled(if: S3TestServer.available, "needs SeaweedFS: run scripts/test.sh"))
-struct RemoteFaultClientTests {
+final class RemoteFaultClientTests {
     let server = S3TestServer.current!
     let proxy: FaultProxy
     /// Through the proxy; 5 tries, short pauses.
@@ -24,6 +24,10 @@ struct RemoteFaultClientTests {
         direct = try S3ClientLiveTests.client()
         try direct.createBucket(bucket)
     }
+
+    /// The bucket goes when the test ends: SeaweedFS gives each bucket its own volumes, and a
+    /// server shared by many runs runs out of them.
+    deinit { proxy.stop(); direct.removeBucket(bucket) }
 
     @Test("the proxy forwards real bytes, counts requests and logs the faults it applied")
     func proxyPassesAndCounts() throws {
@@ -151,5 +155,27 @@ struct RemoteFaultClientTests {
         proxy.set([.nth(1, method: "POST", pathContains: "uploadId=", .dropBeforeForwarding)])
         #expect(try client.upload(bucket: bucket, key: "objects/big0", from: other, condition: .absent) == .preconditionFailed)
         #expect(try direct.head(bucket: bucket, key: "objects/big0")?.size == Int64(S3Client.singlePutLimit + 3 * 1024 * 1024))
+    }
+
+    @Test("an upload abandoned by a killed process is aborted by abortIncompleteUploads; a younger one is kept")
+    func abandonedUploads() throws {
+        for key in ["objects/aa/abandoned", "objects/bb/abandoned"] {
+            let created = try direct.send(S3Client.Call(method: .POST, bucket: bucket, key: key, operation: "create multipart upload",
+                                                        query: [("uploads", "")]), idempotent: true)
+            #expect(created.status == .ok, "\(created)")
+        }
+        #expect(try client.abortIncompleteUploads(bucket: bucket, prefix: "objects/", startedBefore: Date().addingTimeInterval(-3600)).isEmpty)
+        let aborted = try client.abortIncompleteUploads(bucket: bucket, prefix: "objects/", startedBefore: Date().addingTimeInterval(60))
+        #expect(aborted.sorted() == ["objects/aa/abandoned", "objects/bb/abandoned"])
+        #expect(try client.abortIncompleteUploads(bucket: bucket, prefix: "objects/", startedBefore: Date().addingTimeInterval(60)).isEmpty)
+    }
+}
+
+extension S3Client {
+    /// Deletes a test bucket with everything in it (best effort).
+    func removeBucket(_ bucket: String) {
+        _ = try? abortIncompleteUploads(bucket: bucket, prefix: "", startedBefore: Date().addingTimeInterval(3600))
+        for info in (try? list(bucket: bucket, prefix: "")) ?? [] { try? delete(bucket: bucket, key: info.key) }
+        _ = try? send(Call(method: .DELETE, bucket: bucket, key: "", operation: "delete bucket"), idempotent: true)
     }
 }
