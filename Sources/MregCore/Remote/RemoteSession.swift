@@ -64,9 +64,10 @@ public final class RemoteSession: @unchecked Sendable {
         }
     }
 
-    /// Whether a key under `models/` is a ref (not a lock or a marker of a local command).
+    /// Whether a key under `models/` is a ref (not a lock, the staging file of a lock that a crash
+    /// left, `HEAD.lock.tmp-PID-N`, or a marker of a local command).
     static func isRef(_ key: String) -> Bool {
-        !key.hasSuffix(".lock") && !key.hasSuffix("/CREATING")
+        !key.hasSuffix(".lock") && !key.contains(".lock.tmp-") && !key.hasSuffix("/CREATING")
     }
 
     // MARK: - Pull
