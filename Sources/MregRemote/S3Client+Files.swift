@@ -74,10 +74,10 @@ extension S3Client {
                             query: [("uploadId", uploadID)], body: Data(xml.utf8))
             if case .absent = condition { call.headers.append(("If-None-Match", "*")) }
             let response = try send(call, idempotent: !isCAS(condition))
-            // A retried completion whose first try succeeded finds the upload gone.
-            if response.status == .notFound, response.errorCode == "NoSuchUpload", case .absent = condition,
-               try head(bucket: bucket, key: key) != nil {
-                return .preconditionFailed
+            // A retried completion whose first try succeeded finds the upload gone, or the key there.
+            if let settled = try settleCompletion(response, bucket: bucket, key: key, partETags: etags, condition: condition) {
+                if settled == .preconditionFailed { abort(bucket: bucket, key: key, uploadID: uploadID) }
+                return settled
             }
             // CompleteMultipartUpload can answer 200 with an error in the body.
             if response.status == .ok, S3XML.value("Code", in: response.body) != nil {

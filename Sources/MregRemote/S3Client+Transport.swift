@@ -5,16 +5,23 @@ import NIOCore
 import NIOHTTP1
 
 /// Retries with exponential back-off and full jitter: on 5xx, throttling (429, SlowDown) and
-/// dropped or refused connections, and only for requests that are safe to repeat.
+/// dropped or refused connections, at most `attempts` tries and `maxTotal` seconds in all.
+///
+/// Every request the registry sends can be repeated safely, some only with care after a lost
+/// answer: a create-only PUT or a compare-and-swap whose first try was applied answers 412 on the
+/// repeat, which `S3Client.put` resolves by reading the key back (see there).
 public struct RetryPolicy: Sendable {
     public var attempts: Int
     public var baseDelay: Double
     public var maxDelay: Double
+    /// No new try starts past this many seconds since the first.
+    public var maxTotal: Double
 
-    public init(attempts: Int = 5, baseDelay: Double = 0.1, maxDelay: Double = 5) {
+    public init(attempts: Int = 5, baseDelay: Double = 0.1, maxDelay: Double = 5, maxTotal: Double = 60) {
         self.attempts = attempts
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
+        self.maxTotal = maxTotal
     }
 
     /// The pause before retry number `retry` (1, 2, …): uniform in [0, min(max, base·2^retry)].
@@ -26,6 +33,14 @@ public struct RetryPolicy: Sendable {
     public static func isTransient(status: Int, code: String?) -> Bool {
         if status >= 500 || status == 429 { return true }
         return ["SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "RequestTimeTooSkewed"].contains(code ?? "")
+    }
+
+    /// Whether a failed try may have been applied by the server: the connection dropped after the
+    /// request went out, or a 5xx (a proxy or gateway can answer 500 or 503 after the work was done
+    /// behind it). A 429 refuses the request before doing anything.
+    static func mayHaveApplied(status: Int?) -> Bool {
+        guard let status else { return true }
+        return status >= 500
     }
 }
 
@@ -46,6 +61,11 @@ extension S3Client {
         var status: HTTPResponseStatus
         var headers: HTTPHeaders
         var body: Data
+        /// How many tries it took (1: no retry).
+        var attempts = 1
+        /// An earlier try may have been applied by the server although its answer was lost (a
+        /// dropped connection or a 5xx): a 412 to this one may be the echo of our own write.
+        var uncertain = false
         var etag: String? { headers.first(name: "etag") }
         var errorCode: String? { S3XML.value("Code", in: body) }
     }
@@ -90,32 +110,45 @@ extension S3Client {
         }
     }
 
-    /// Runs `attempt` until it gives an answer that is not transient, or the attempts run out.
+    /// Runs `attempt` until it gives an answer that is not transient, or the attempts or the time
+    /// run out; the answer says how many tries it took and whether an earlier one may have been
+    /// applied. A connection failure on the last try is thrown as a one-line error naming the
+    /// operation, the key, the tries and what failed.
     func withRetries(_ call: Call, idempotent: Bool, _ attempt: () throws -> Response) throws -> Response {
-        var retry = 0
+        let start = Date()
+        var tries = 0
+        var uncertain = false
+        /// Sleeps before the next try; false when there is to be none.
+        func again() -> Bool {
+            guard idempotent, tries < retry.attempts else { return false }
+            let pause = retry.delay(beforeRetry: tries)
+            guard Date().timeIntervalSince(start) + pause <= retry.maxTotal else { return false }
+            Thread.sleep(forTimeInterval: pause)
+            return true
+        }
         while true {
+            tries += 1
             do {
-                let response = try attempt()
-                if idempotent, retry + 1 < self.retry.attempts,
-                   RetryPolicy.isTransient(status: Int(response.status.code), code: response.errorCode) {
-                    retry += 1
-                    Thread.sleep(forTimeInterval: self.retry.delay(beforeRetry: retry))
+                var response = try attempt()
+                let code = response.errorCode
+                if RetryPolicy.isTransient(status: Int(response.status.code), code: code), again() {
+                    if RetryPolicy.mayHaveApplied(status: Int(response.status.code)) { uncertain = true }
                     continue
                 }
+                response.attempts = tries
+                response.uncertain = uncertain
                 return response
             } catch let error as MregError {
                 throw error
             } catch {
                 // The connection dropped, was refused or timed out: the request may or may not
                 // have reached the server.
-                if idempotent, retry + 1 < self.retry.attempts {
-                    retry += 1
-                    Thread.sleep(forTimeInterval: self.retry.delay(beforeRetry: retry))
-                    continue
-                }
+                uncertain = true
+                if again() { continue }
                 let target = call.key.isEmpty ? "s3://\(call.bucket)" : "s3://\(call.bucket)/\(call.key)"
                 let outcome = idempotent ? "" : " (not retried: it may or may not have been applied; rerun the command)"
-                throw MregError(.operational, "S3 \(call.operation) \(target): \(Self.describe(error)) at \(config.scheme)://\(config.authority)\(outcome)")
+                let tried = tries > 1 ? " after \(tries) tries in \(String(format: "%.1f", Date().timeIntervalSince(start))) s" : ""
+                throw MregError(.operational, "S3 \(call.operation) \(target): \(Self.describe(error)) at \(config.scheme)://\(config.authority)\(tried)\(outcome)")
             }
         }
     }

@@ -132,13 +132,13 @@ public struct RegistryCopy: Sendable {
         if directory, let d = destination as? DirectoryStorage { try FileTree.ensure(d.root + "/models/\(model)/versions") }
         // A directory reads indexes past HEAD's count as not there yet: write them first, as
         // register does. Elsewhere only after HEAD, so that a lost race leaves no index behind.
-        if directory { try copyIndexes(indexes) }
+        if directory { try copyIndexes(indexes); try fillIndexes(model, head: headID, present: indexes) }
         if outcome != .upToDate {
             guard try destination.compareAndSwap(headKey, head.bytes, expected: current?.version) else {
                 throw MregError.conflict("\(model) was changed in \(destination.location) while it was being copied; nothing of \(model) was changed; retry")
             }
         }
-        if !directory { try copyIndexes(indexes) }
+        if !directory { try copyIndexes(indexes); try fillIndexes(model, head: headID, present: indexes) }
         return (outcome, headText, nil)
     }
 

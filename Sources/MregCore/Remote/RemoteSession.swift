@@ -64,9 +64,10 @@ public final class RemoteSession: @unchecked Sendable {
         }
     }
 
-    /// Whether a key under `models/` is a ref (not a lock or a marker of a local command).
+    /// Whether a key under `models/` is a ref (not a lock, the staging file of a lock that a crash
+    /// left, `HEAD.lock.tmp-PID-N`, or a marker of a local command).
     static func isRef(_ key: String) -> Bool {
-        !key.hasSuffix(".lock") && !key.hasSuffix("/CREATING")
+        !key.hasSuffix(".lock") && !key.contains(".lock.tmp-") && !key.hasSuffix("/CREATING")
     }
 
     // MARK: - Pull
@@ -167,6 +168,12 @@ public final class RemoteSession: @unchecked Sendable {
                 guard try storage.compareAndSwap(key, bytes, expected: pulled[key]!.version) else {
                     throw MregError.conflict("\(storage.location)/\(key) was changed by another writer while this command ran; nothing of this command is visible; retry")
                 }
+            } else if key.contains("/versions/"), changed.contains(where: { $0.key.hasSuffix("/HEAD") }) {
+                // Past the commit point (a HEAD moved): an index that cannot be written now is
+                // filled in from the history by the next command; the command succeeded.
+                do { try putIndex(key, bytes) } catch {
+                    Diagnostics.warn("committed, but \(storage.location)/\(key) was not written (\(MregError.wrap(error)?.message ?? "\(error)")); the next command fills it in")
+                }
             } else if try !storage.putIfAbsent(key, bytes), try storage.get(key)?.bytes != bytes {
                 if key.hasSuffix("/OBSERVATIONS") {
                     // A first observation log created by another writer meanwhile: a lost race.
@@ -174,6 +181,12 @@ public final class RemoteSession: @unchecked Sendable {
                 }
                 Diagnostics.warn("\(storage.location)/\(key) already holds another value than this command wrote; run `mreg fsck` on a copy")
             }
+        }
+    }
+
+    func putIndex(_ key: String, _ bytes: [UInt8]) throws {
+        if try !storage.putIfAbsent(key, bytes), try storage.get(key)?.bytes != bytes {
+            Diagnostics.warn("\(storage.location)/\(key) already holds another value than this command wrote; run `mreg fsck` on a copy")
         }
     }
 
