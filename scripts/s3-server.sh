@@ -55,10 +55,13 @@ start() {
 JSON
   mkdir -p "$dir/data"
   # weed mini also listens on a few fixed loopback ports (master 9333, filer 8888, ...); one server
-  # per machine at a time.
+  # per machine at a time. Each bucket is a collection with volumes of its own, and the number of
+  # volumes is free disk / volume size: with the default 1 GiB volumes, about 60 buckets on 60 GB
+  # free, after which every PUT into a new bucket is a 500 (seen here: a run of the remote tests
+  # makes more). 64 MiB volumes make that about a thousand.
   (cd "$dir" && exec "$weed" mini -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
      -master.telemetry=false -webdav=false -admin.ui=false -s3.port.iceberg=0 -s3.port.lance=0 \
-     -s3.config="$dir/s3.json" -s3.port="$port") > "$dir/weed.log" 2>&1 &
+     -s3.config="$dir/s3.json" -s3.port="$port" -master.volumeSizeLimitMB=64) > "$dir/weed.log" 2>&1 &
   echo $! > "$state/pid"
   endpoint="http://127.0.0.1:$port"
   for _ in $(seq 1 300); do
