@@ -96,6 +96,16 @@ struct CSVTokenizer {
     private mutating func plainRecordEnd(_ p: UnsafePointer<UInt8>, from: Int, to n: Int) -> Int? {
         var j = from
         while j < n {
+            // Eight bytes at a time while none is at or below `,` (0x2C; LF, CR and `"` are below
+            // it): the word's bytes below 0x2D have their high bit set in `low`, and the lowest
+            // such byte is exact (a borrow only reaches the bytes above the one that made it).
+            while j + 8 <= n {
+                let w = UInt64(littleEndian: UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self))
+                let low = (w &- 0x2D2D_2D2D_2D2D_2D2D) & ~w & 0x8080_8080_8080_8080
+                if low != 0 { j += low.trailingZeroBitCount >> 3; break }
+                j += 8
+            }
+            guard j < n else { break }
             let b = p[j]
             if b > 0x2C { j += 1; continue }
             if b == 0x2C {
