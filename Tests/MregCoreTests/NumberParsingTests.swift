@@ -127,9 +127,18 @@ struct NumberParsingTests {
             "0.000000000000000000000000000000000000001234567890123456789", "000000000000000000000000000001.5",
             "1.00000000000000000000000000000000000000000000000000000000001", "12345678901234567890", "1234567890123456789e-19",
             "7.3177701707893310e+15", "9.999999999999999e22", "1e0000000000000000000000001", "1e-0000000000000000000001",
+            // Fractions read eight digits at a time: at, around and past 19 significant digits.
+            "0.12345678", "0.123456789", "1.2345678901234567", "1.23456789012345678", "1.234567890123456789",
+            "1.2345678901234567890", "12345678901.23456789", "0.00000000123456789012345678", "0.99999999999999999999",
+            "-0.30000000000000004", "0.1234567812345678e-5",
         ]
         for t in texts { Self.check(Array(t.utf8), &failures) }
         #expect(failures.isEmpty, "\(failures)")
+        // Text in the middle of the digits is refused, whichever way the digits are read.
+        for text in ["0.1234567x9", "0.12345678x", "0.1234567812345678.", "1.23456789 "] {
+            let bytes = Array(text.utf8)
+            guard case .failure(.notANumber) = bytes.withUnsafeBufferPointer({ NumberText.parse($0) }) else { Issue.record("\(text) accepted"); continue }
+        }
         // The sign of zero is kept.
         #expect("-0".utf8CString.withUnsafeBufferPointer { p in
             (try? NumberText.parse(UnsafeBufferPointer(start: UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: UInt8.self), count: 2)).get())?.sign

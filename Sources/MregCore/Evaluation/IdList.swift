@@ -77,6 +77,38 @@ final class IdList: @unchecked Sendable {
         }
     }
 
+    /// The positions k ≥ 1 of `order` where the id of row order[k] equals that of row
+    /// order[k − 1] (`equal`). ASCII ids are equal only when their bytes are, compared here a word
+    /// at a time; ids that are not ASCII go through `equal`.
+    func equalNeighbours(_ order: [UInt32]) -> [Int] {
+        var out: [Int] = []
+        guard order.count > 1 else { return out }
+        var high: UInt8 = 0
+        for b in bytes { high |= b }
+        if high >= 0x80 { return (1..<order.count).filter { equal(Int(order[$0]), Int(order[$0 - 1])) } }
+        bytes.withUnsafeBufferPointer { b in
+            ends.withUnsafeBufferPointer { e in
+                guard let base = b.baseAddress else { out = Array(1..<order.count); return }  // every id empty
+                func start(_ i: Int) -> Int { i == 0 ? 0 : Int(e[i - 1]) }
+                for k in 1..<order.count {
+                    let (i, j) = (Int(order[k]), Int(order[k - 1]))
+                    let (si, sj) = (start(i), start(j))
+                    let length = Int(e[i]) - si
+                    guard length == Int(e[j]) - sj else { continue }
+                    var m = 0
+                    while m + 8 <= length,
+                          UnsafeRawPointer(base + si + m).loadUnaligned(as: UInt64.self) == UnsafeRawPointer(base + sj + m).loadUnaligned(as: UInt64.self) {
+                        m += 8
+                    }
+                    if m + 8 <= length { continue }
+                    while m < length && base[si + m] == base[sj + m] { m += 1 }
+                    if m == length { out.append(k) }
+                }
+            }
+        }
+        return out
+    }
+
     /// Row indices in increasing byte order of the ids (an id before the ids it is a prefix of),
     /// rows with equal ids in row order: a stable sort by the ids' bytes.
     ///

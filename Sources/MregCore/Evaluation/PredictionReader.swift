@@ -181,9 +181,20 @@ final class PredictionBuilder: TableConsumer {
             if r.time != nil { times.reserveCapacity(rows) }
         }
     }
-    private var columns = Columns()
+    /// Held through a pointer: a row is appended with no run-time exclusivity check (an access
+    /// to a class's stored `var` that spans a call is tracked at run time, per row).
+    private let columns: UnsafeMutablePointer<Columns> = {
+        let p = UnsafeMutablePointer<Columns>.allocate(capacity: 1)
+        p.initialize(to: Columns())
+        return p
+    }()
     private var sliceCodes: [[UInt8]] = []
     private var sliceValues: [[String: UInt8]] = []
+
+    deinit {
+        columns.deinitialize(count: 1)
+        columns.deallocate()
+    }
 
     init(source: String, options: PredictionOptions, overrides: [String: String]) {
         self.source = source
@@ -197,7 +208,7 @@ final class PredictionBuilder: TableConsumer {
         return MregError.invalid("\(source): line \(line), column \"\(column)\": \(reason)")
     }
 
-    func expect(bytes: Int) { columns.expectedBytes = bytes }
+    func expect(bytes: Int) { columns.pointee.expectedBytes = bytes }
 
     func header(_ columns: [String]) throws {
         names = columns
@@ -239,8 +250,8 @@ final class PredictionBuilder: TableConsumer {
         }
         roles = Roles(id: index["id"]!, label: index["label"]!, score: index["score"], prediction: index["prediction"],
                       lower: index["lower"], upper: index["upper"], weight: index["weight"], time: index["time"])
-        self.columns.roles = roles
-        self.columns.task = task
+        self.columns.pointee.roles = roles
+        self.columns.pointee.task = task
         sliceCodes = Array(repeating: [], count: sliceIndex.count)
         sliceValues = Array(repeating: [:], count: sliceIndex.count)
     }
@@ -282,7 +293,7 @@ final class PredictionBuilder: TableConsumer {
 
     func row(_ row: TableRow) throws {
         // One access to the builder's storage for a common CSV row (`Columns.appendPlain`).
-        let plain = try row.csv.map { try columns.appendPlain($0, line: row.line) } ?? false
+        let plain = try row.csv.map { try columns.pointee.appendPlain($0, line: row.line) } ?? false
         if !plain { try generalRow(row, roles) }
         if !sliceIndex.isEmpty { try slices(row) }
     }
@@ -317,7 +328,7 @@ final class PredictionBuilder: TableConsumer {
         }
         var id = idField.text
         try id.withUTF8 {
-            try columns.append(r, id: $0, line: row.line, label: y, score: score, prediction: prediction,
+            try columns.pointee.append(r, id: $0, line: row.line, label: y, score: score, prediction: prediction,
                                lower: lo, upper: hi, weight: weight, time: time)
         }
     }
@@ -339,7 +350,7 @@ final class PredictionBuilder: TableConsumer {
     }
 
     func finish(format: TableFormat, object: ObjectID) throws -> ReadPredictions {
-        let c = columns
+        let c = columns.pointee
         let ids = IdList(bytes: c.idBytes, ends: c.idEnds)
         let (lines, labels, predictions) = (c.lines, c.labels, c.predictions)
         // The task when the columns left it open (id, label, prediction only): binary when every
@@ -347,7 +358,7 @@ final class PredictionBuilder: TableConsumer {
         let task = self.task ?? (labels.allSatisfy { $0 == 0 || $0 == 1 } && predictions.allSatisfy { $0 == 0 || $0 == 1 } ? .binary : .regression)
         let order = ids.byteOrder()
         var duplicate: (Int, Int)?
-        for k in order.indices.dropFirst() where ids.equal(Int(order[k]), Int(order[k - 1])) {
+        for k in ids.equalNeighbours(order) {
             let (a, b) = (Int(min(order[k], order[k - 1])), Int(max(order[k], order[k - 1])))
             if duplicate == nil || lines[b] < lines[duplicate!.1] { duplicate = (a, b) }
         }

@@ -37,6 +37,18 @@ enum NumberText {
         if i < n, b[i] == 0x2E {
             i += 1
             while i < n, b[i] &- 0x30 < 10 {
+                // Eight significant digits at once when they are there (scores such as
+                // 0.38336416742989243 are most of a predictions file's bytes).
+                if mantissa != 0, significant + 8 <= 19, i + 8 <= n {
+                    let w = UInt64(littleEndian: UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self))
+                    if (w &+ 0x4646_4646_4646_4646 | w &- 0x3030_3030_3030_3030) & 0x8080_8080_8080_8080 == 0 {
+                        mantissa = mantissa &* 100_000_000 &+ eightDigits(w)
+                        significant += 8
+                        exponent -= 8
+                        i += 8
+                        continue
+                    }
+                }
                 sawDigit = true
                 if mantissa != 0 || b[i] != 0x30 { significant += 1 }
                 if significant <= 19 { mantissa = mantissa &* 10 &+ UInt64(b[i] &- 0x30); exponent -= 1 }
@@ -67,6 +79,15 @@ enum NumberText {
             if let v = eiselLemire(mantissa, exponent, negative: negative) { return .success(v) }
         }
         return strtodCopy(b)
+    }
+
+    /// The value of eight ASCII digits loaded little-endian (the first digit in the low byte).
+    @inline(__always)
+    private static func eightDigits(_ word: UInt64) -> UInt64 {
+        var v = word &- 0x3030_3030_3030_3030
+        v = v &* 10 &+ (v >> 8)  // pairs of digits in every other byte
+        v = ((v & 0x0000_00FF_0000_00FF) &* 0x000F_4240_0000_0064 &+ ((v >> 16) & 0x0000_00FF_0000_00FF) &* 0x0000_2710_0000_0001) >> 32
+        return v & 0xFFFF_FFFF
     }
 
     /// `strtod` on a NUL-terminated copy (the C locale: `.` is the decimal point).
