@@ -83,6 +83,22 @@ struct NumberParsingTests {
         #expect(failures.isEmpty, "\(failures)")
     }
 
+    @Test("a character that is not a digit anywhere in a long fraction is refused")
+    func strayCharacters() {
+        var rng = SplitMix(state: 53)
+        var accepted: [String] = []
+        for _ in 0..<100_000 {
+            var text = Self.format("%.17g", Double(rng.next() >> 11) * 0x1p-53)
+            guard text.count > 3, !text.contains(UInt8(ascii: "e")) else { continue }
+            text[2 + Int(rng.next() % UInt64(text.count - 2))] = Array("x.-+ /:".utf8)[Int(rng.next() % 7)]
+            guard case .failure(.notANumber) = text.withUnsafeBufferPointer({ NumberText.parse($0) }) else {
+                if accepted.count < 20 { accepted.append(String(decoding: text, as: UTF8.self)) }
+                continue
+            }
+        }
+        #expect(accepted.isEmpty, "\(accepted)")
+    }
+
     @Test("halfway cases: integers and decimals exactly between two doubles round to even, as strtod")
     func halfway() {
         var rng = SplitMix(state: 41)

@@ -41,7 +41,7 @@ enum NumberText {
                 // 0.38336416742989243 are most of a predictions file's bytes).
                 if mantissa != 0, significant + 8 <= 19, i + 8 <= n {
                     let w = UInt64(littleEndian: UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self))
-                    if (w &+ 0x4646_4646_4646_4646 | w &- 0x3030_3030_3030_3030) & 0x8080_8080_8080_8080 == 0 {
+                    if ((w &+ 0x4646_4646_4646_4646) | (w &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080 == 0 {  // all digits
                         mantissa = mantissa &* 100_000_000 &+ eightDigits(w)
                         significant += 8
                         exponent -= 8
