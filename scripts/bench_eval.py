@@ -15,7 +15,8 @@ Measures, on the same machine in the same run:
 - the bootstrap as a Python loop: the same stratified resamples drawn with numpy, each passed to
   the same scikit-learn metric functions; run for --python-resamples and scaled to R.
 - reading speed: mreg register --bootstrap 0 on a ~100 MB CSV (MB/s of the whole command), and the
-  reading alone on the same file (mreg-populate --read-predictions, built beside $MREG).
+  reading alone on the same file (mreg-populate --read-predictions, built beside $MREG, or
+  $MREG_POPULATE). --no-bootstrap skips the bootstrap figures (the long part).
 - with --csv-swift: mreg's CSV tokenizer against yaslab/CSV.swift's CSVReader on that file
   (scripts/bench-csv, built in /tmp with the package at $CSV_SWIFT).
 Uses the venv of scripts/make-eval-fixtures.py (.venv-fixtures) for numpy and scikit-learn.
@@ -129,7 +130,7 @@ def csv_swift(path):
                 'dependencies: [.package(path: "%s")], targets: [.executableTarget(name: "bench", '
                 'dependencies: [.product(name: "CSV", package: "%s")], swiftSettings: [.unsafeFlags(["-Ounchecked"])] )])\n'
                 % (src, os.path.basename(src.rstrip("/"))))
-    for name in ["Tables/CSVTokenizer.swift", "Tables/NumberText.swift"]:
+    for name in ["Tables/CSVTokenizer.swift", "Tables/NumberText.swift", "Tables/DecimalPowers.swift"]:
         shutil.copy(os.path.join(ROOT, "Sources", "MregCore", name), os.path.join(pkg, "Sources", "bench"))
     shutil.copy(os.path.join(ROOT, "scripts", "bench-csv", "main.swift"), os.path.join(pkg, "Sources", "bench"))
     subprocess.check_call(["swift", "build", "-c", "release", "-j", "1"], cwd=pkg)
@@ -143,6 +144,8 @@ def main():
     ap.add_argument("--resamples", type=int, default=1000)
     ap.add_argument("--python-resamples", type=int, default=10)
     ap.add_argument("--csv-mb", type=int, default=100)
+    ap.add_argument("--no-bootstrap", action="store_true",
+                    help="skip register --bootstrap R and the Python loop (point metrics and reading only)")
     ap.add_argument("--csv-swift", action="store_true")
     ap.add_argument("--csv-swift-mb", type=int, default=20, help="size of the file both parsers read (CSV.swift is slow)")
     a = ap.parse_args()
@@ -168,17 +171,19 @@ def main():
                     "--bootstrap", str(resamples)])
 
     point_s, point_rss, _ = register(preds, 0)
-    boot_s, boot_rss, _ = register(preds, a.resamples)
+    if not a.no_bootstrap:
+        boot_s, boot_rss, _ = register(preds, a.resamples)
     big_s, big_rss, _ = register(big, 0)
 
     sk = sklearn_point(y, s)
     sk_s = measure(lambda: sklearn_point(y, s))
-    py = measure(lambda: python_bootstrap(y, s, a.python_resamples, 7))
-    scale = a.resamples / a.python_resamples
-    py_s = Timing(py.wall * scale, py.cpu * scale)
+    if not a.no_bootstrap:
+        py = measure(lambda: python_bootstrap(y, s, a.python_resamples, 7))
+        scale = a.resamples / a.python_resamples
+        py_s = Timing(py.wall * scale, py.cpu * scale)
 
     # The same values? (mreg's metrics of the last registered version of preds.csv)
-    show = json.loads(run([mreg, "show", "m@2", "--registry", reg, "--json"])[2])
+    show = json.loads(run([mreg, "show", "m@1" if a.no_bootstrap else "m@2", "--registry", reg, "--json"])[2])
     worst = max(abs(show["metrics"]["metrics"][k] - v) for k, v in sk.items())
 
     size = os.path.getsize(preds)
@@ -192,10 +197,12 @@ def main():
     print("|---|---|---|---|")
     print("| scikit-learn, point metrics once (arrays in memory) | %s | | |" % sk_s)
     print("| **mreg register --bootstrap 0** (read, check, all point metrics, store) | %s | %.0f | %.2f (scikit-learn once) |" % (point_s, point_rss, sk_s.cpu / point_s.cpu))
-    print("| Python loop, %d stratified resamples × scikit-learn metrics (scaled from %d) | %s | | |" % (a.resamples, a.python_resamples, py_s))
-    print("| **mreg register --bootstrap %d** (all metrics with intervals) | %s | %.0f | %.0f (Python loop) |" % (a.resamples, boot_s, boot_rss, py_s.cpu / boot_s.cpu))
+    if not a.no_bootstrap:
+        print("| Python loop, %d stratified resamples × scikit-learn metrics (scaled from %d) | %s | | |" % (a.resamples, a.python_resamples, py_s))
+        print("| **mreg register --bootstrap %d** (all metrics with intervals) | %s | %.0f | %.0f (Python loop) |" % (a.resamples, boot_s, boot_rss, py_s.cpu / boot_s.cpu))
     print("| **mreg register --bootstrap 0** on %.0f MB (%d rows) | %s | %.0f | %.0f MB/s of CPU |" % (big_size / 1e6, big_rows, big_s, big_rss, big_size / big_s.cpu / 1e6))
-    populate = os.path.join(os.path.dirname(mreg), "mreg-populate")
+    big_show = json.loads(run([mreg, "show", "m@3" if not a.no_bootstrap else "m@2", "--registry", reg, "--json"])[2])
+    populate = os.environ.get("MREG_POPULATE") or os.path.join(os.path.dirname(mreg), "mreg-populate")
     if os.path.exists(populate):
         # Reading alone: tokenize, parse and check every value, sort the ids, hash the evaluation
         # set; nothing stored (mreg-populate --read-predictions, the code path of register).
@@ -205,6 +212,9 @@ def main():
             big_size / 1e6, read_s, read_rss, big_size / r["cpu_seconds"] / 1e6))
     else:
         print("(no %s: build it with `swift build -c release --product mreg-populate` for the reading figure)" % populate)
+    print()
+    print("evaluation sets: %s (%d rows), %s (%d rows, %.0f MB)" % (
+        show["evaluation"]["eval_set"], a.rows, big_show["evaluation"]["eval_set"], big_rows, big_size / 1e6))
     if a.csv_swift:
         small = os.path.join(WORK, "parsers.csv")
         make_table(small, int(a.csv_swift_mb * 1e6 / (size / a.rows)), 3)

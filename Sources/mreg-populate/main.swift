@@ -7,20 +7,30 @@
 //
 // Also the reading benchmark of scripts/bench_eval.py: reads and checks a predictions table as
 // `register --predictions` does (tokenize, parse numbers, check every row, sort the ids, hash
-// the evaluation set), without storing anything, and prints rows, CPU seconds and MB/s:
+// the evaluation set), without storing anything, and prints rows, CPU seconds, MB/s and the
+// evaluation set's id; with --metrics, also the point metrics of `register --bootstrap 0` (default
+// options) and their CPU seconds:
 //
-//   mreg-populate --read-predictions FILE
+//   mreg-populate --read-predictions FILE [--metrics]
 import Foundation
 import MregCore
 
 let args = CommandLine.arguments
-if args.count == 3 && args[1] == "--read-predictions" {
+if (args.count == 3 || args.count == 4 && args[3] == "--metrics") && args[1] == "--read-predictions" {
     do {
         let started = clock()
         let read = try PredictionReader.read(path: args[2], options: PredictionOptions())
         let seconds = Double(clock() - started) / Double(CLOCKS_PER_SEC)
         let bytes = (try FileManager.default.attributesOfItem(atPath: args[2])[.size] as? NSNumber)?.doubleValue ?? 0
-        print("{\"rows\": \(read.table.count), \"bytes\": \(Int(bytes)), \"cpu_seconds\": \(seconds), \"mb_per_s\": \(bytes / seconds / 1e6)}")
+        var metrics = ""
+        if args.count == 4 {
+            let start = clock()
+            let computed = ComputedMetrics.compute(read.table, options: MetricOptions(), resamples: 0, seed: 0)
+            let cpu = Double(clock() - start) / Double(CLOCKS_PER_SEC)
+            let values = computed.values.keys.sorted().map { "\"\($0)\": \(computed.values[$0]!)" }.joined(separator: ", ")
+            metrics = ", \"metrics_cpu_seconds\": \(cpu), \"metrics\": {\(values)}"
+        }
+        print("{\"rows\": \(read.table.count), \"bytes\": \(Int(bytes)), \"cpu_seconds\": \(seconds), \"mb_per_s\": \(bytes / seconds / 1e6), \"eval_set\": \"\(read.evalSet)\"\(metrics)}")
         exit(0)
     } catch let e as MregError {
         FileHandle.standardError.write(Data("mreg-populate: \(e.message)\n".utf8))

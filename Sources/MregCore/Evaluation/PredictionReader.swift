@@ -86,7 +86,9 @@ final class PredictionBuilder: TableConsumer {
     /// mutating call per row, so that a row costs one access to the builder's storage rather
     /// than one per column (each access to a class's stored property is checked at run time).
     private struct Columns {
-        var ids: [String] = []
+        /// The ids' bytes one after the other, and where each ends (`IdList`).
+        var idBytes: [UInt8] = []
+        var idEnds: [UInt32] = []
         var lines: [Int32] = []
         var labels: [Double] = []
         var scores: [Double] = []
@@ -95,20 +97,104 @@ final class PredictionBuilder: TableConsumer {
         var upper: [Double] = []
         var weights: [Double] = []
         var times: [Double] = []
+        /// The table's size in bytes when known (`TableConsumer.expect`), and the count and bytes
+        /// of the common rows read so far (`appendPlain`): room for the expected rows is reserved
+        /// once 1,000 rows have been read, from their mean length, so that the arrays are not
+        /// copied as they grow.
+        var expectedBytes: Int?
+        var plainRows = 0, plainBytes = 0
 
-        mutating func append(_ r: Roles, id: String, line: Int, label: Double, score: Double, prediction: Double,
-                             lower lo: Double, upper hi: Double, weight: Double, time: Double) {
-            ids.append(id); lines.append(Int32(clamping: line)); labels.append(label)
+        mutating func append(_ r: Roles, id: UnsafeBufferPointer<UInt8>, line: Int, label: Double, score: Double, prediction: Double,
+                             lower lo: Double, upper hi: Double, weight: Double, time: Double) throws {
+            if idEnds.count == 1000 { reserve(r) }
+            idBytes.append(contentsOf: id)
+            guard let end = UInt32(exactly: idBytes.count) else { throw MregError.invalid("the ids take more than 4 GiB; split the table") }
+            idEnds.append(end); lines.append(Int32(clamping: line)); labels.append(label)
             if r.score != nil { scores.append(score) }
             if r.prediction != nil { predictions.append(prediction) }
             if r.lower != nil { lower.append(lo); upper.append(hi) }
             if r.weight != nil { weights.append(weight) }
             if r.time != nil { times.append(time) }
         }
+
+        /// The roles' columns and the task, as the header decided them.
+        var roles = Roles()
+        var task: Evaluation.Task?
+
+        /// Appends a CSV row when its values are all in their common form (`plainValues`); false,
+        /// and nothing appended, otherwise.
+        mutating func appendPlain(_ record: CSVRecord, line: Int) throws -> Bool {
+            guard let v = plainValues(record) else { return false }
+            plainRows += 1
+            plainBytes += record.bytes.count + 1
+            try append(roles, id: record[roles.id], line: line, label: v.y, score: v.score, prediction: v.prediction,
+                       lower: v.lo, upper: v.hi, weight: v.weight, time: 0)
+            return true
+        }
+
+        /// A CSV row's values when every one is in its common form (an id, a label `0` or `1`, numbers
+        /// that parse and pass their checks); nil otherwise, and `row` then reads the row the general
+        /// way, which refuses it with the reason. The same values either way, fewer steps.
+        @inline(__always)
+        func plainValues(_ record: CSVRecord) -> (y: Double, score: Double, prediction: Double, lo: Double, hi: Double, weight: Double)? {
+            @inline(__always) func number(_ c: Int) -> Double? {
+                if case .success(let v) = NumberText.parse(record[c]) { return v }
+                return nil
+            }
+            @inline(__always) func bit(_ c: Int) -> Double? {
+                let b = record[c]
+                return b.count == 1 && b[0] &- 0x30 < 2 ? Double(b[0] &- 0x30) : nil
+            }
+            let r = roles
+            guard r.time == nil, !record[r.id].isEmpty else { return nil }
+            var out = (y: 0.0, score: 0.0, prediction: 0.0, lo: 0.0, hi: 0.0, weight: 0.0)
+            guard let y = bit(r.label) ?? (task == .regression ? number(r.label) : nil) else { return nil }
+            out.y = y
+            if let c = r.score {
+                guard let v = number(c), v >= 0 && v <= 1 else { return nil }
+                out.score = v
+            }
+            if let c = r.prediction {
+                guard let v = task == .regression ? number(c) : bit(c) else { return nil }
+                out.prediction = v
+            }
+            if let c = r.lower, let d = r.upper {
+                guard let lo = number(c), let hi = number(d), lo <= hi else { return nil }
+                (out.lo, out.hi) = (lo, hi)
+            }
+            if let c = r.weight {
+                guard let v = number(c), v >= 0 else { return nil }
+                out.weight = v
+            }
+            return out
+        }
+
+        private mutating func reserve(_ r: Roles) {
+            guard let size = expectedBytes, plainRows >= 100 else { return }
+            // A row takes at least two bytes (a value and a line feed): never more rows than that.
+            let rows = min(Int(Double(size) / Double(plainBytes) * Double(plainRows) * 1.05), size / 2) + 1024
+            idBytes.reserveCapacity(min(Int(Double(idBytes.count) / Double(idEnds.count) * Double(rows)), size)); idEnds.reserveCapacity(rows); lines.reserveCapacity(rows); labels.reserveCapacity(rows)
+            if r.score != nil { scores.reserveCapacity(rows) }
+            if r.prediction != nil { predictions.reserveCapacity(rows) }
+            if r.lower != nil { lower.reserveCapacity(rows); upper.reserveCapacity(rows) }
+            if r.weight != nil { weights.reserveCapacity(rows) }
+            if r.time != nil { times.reserveCapacity(rows) }
+        }
     }
-    private var columns = Columns()
+    /// Held through a pointer: a row is appended with no run-time exclusivity check (an access
+    /// to a class's stored `var` that spans a call is tracked at run time, per row).
+    private let columns: UnsafeMutablePointer<Columns> = {
+        let p = UnsafeMutablePointer<Columns>.allocate(capacity: 1)
+        p.initialize(to: Columns())
+        return p
+    }()
     private var sliceCodes: [[UInt8]] = []
     private var sliceValues: [[String: UInt8]] = []
+
+    deinit {
+        columns.deinitialize(count: 1)
+        columns.deallocate()
+    }
 
     init(source: String, options: PredictionOptions, overrides: [String: String]) {
         self.source = source
@@ -121,6 +207,8 @@ final class PredictionBuilder: TableConsumer {
         let column = index[role].map { names[$0] } ?? role
         return MregError.invalid("\(source): line \(line), column \"\(column)\": \(reason)")
     }
+
+    func expect(bytes: Int) { columns.pointee.expectedBytes = bytes }
 
     func header(_ columns: [String]) throws {
         names = columns
@@ -162,6 +250,8 @@ final class PredictionBuilder: TableConsumer {
         }
         roles = Roles(id: index["id"]!, label: index["label"]!, score: index["score"], prediction: index["prediction"],
                       lower: index["lower"], upper: index["upper"], weight: index["weight"], time: index["time"])
+        self.columns.pointee.roles = roles
+        self.columns.pointee.task = task
         sliceCodes = Array(repeating: [], count: sliceIndex.count)
         sliceValues = Array(repeating: [:], count: sliceIndex.count)
     }
@@ -202,7 +292,13 @@ final class PredictionBuilder: TableConsumer {
     }
 
     func row(_ row: TableRow) throws {
-        let r = roles
+        // One access to the builder's storage for a common CSV row (`Columns.appendPlain`).
+        let plain = try row.csv.map { try columns.pointee.appendPlain($0, line: row.line) } ?? false
+        if !plain { try generalRow(row, roles) }
+        if !sliceIndex.isEmpty { try slices(row) }
+    }
+
+    private func generalRow(_ row: TableRow, _ r: Roles) throws {
         let idField = row.field(r.id)
         if idField.isEmpty { throw fail(row.line, "id", "empty id; every row needs one") }
         let y = try label(row, r.label, "label")
@@ -230,8 +326,14 @@ final class PredictionBuilder: TableConsumer {
             }
             time = t
         }
-        columns.append(r, id: idField.text, line: row.line, label: y, score: score, prediction: prediction,
-                       lower: lo, upper: hi, weight: weight, time: time)
+        var id = idField.text
+        try id.withUTF8 {
+            try columns.pointee.append(r, id: $0, line: row.line, label: y, score: score, prediction: prediction,
+                               lower: lo, upper: hi, weight: weight, time: time)
+        }
+    }
+
+    private func slices(_ row: TableRow) throws {
         for (k, i) in sliceIndex.enumerated() {
             let value = row.field(i).text
             if let code = sliceValues[k][value] {
@@ -248,19 +350,20 @@ final class PredictionBuilder: TableConsumer {
     }
 
     func finish(format: TableFormat, object: ObjectID) throws -> ReadPredictions {
-        let c = columns
-        let (ids, lines, labels, predictions) = (c.ids, c.lines, c.labels, c.predictions)
+        let c = columns.pointee
+        let ids = IdList(bytes: c.idBytes, ends: c.idEnds)
+        let (lines, labels, predictions) = (c.lines, c.labels, c.predictions)
         // The task when the columns left it open (id, label, prediction only): binary when every
         // label and prediction is 0 or 1, else regression.
         let task = self.task ?? (labels.allSatisfy { $0 == 0 || $0 == 1 } && predictions.allSatisfy { $0 == 0 || $0 == 1 } ? .binary : .regression)
-        let order = PredictionTable.byteOrder(ids)
+        let order = ids.byteOrder()
         var duplicate: (Int, Int)?
-        for k in order.indices.dropFirst() where ids[order[k]] == ids[order[k - 1]] {
-            let (a, b) = (min(order[k], order[k - 1]), max(order[k], order[k - 1]))
+        for k in ids.equalNeighbours(order) {
+            let (a, b) = (Int(min(order[k], order[k - 1])), Int(max(order[k], order[k - 1])))
             if duplicate == nil || lines[b] < lines[duplicate!.1] { duplicate = (a, b) }
         }
         if let (a, b) = duplicate {
-            throw MregError.invalid("\(source): line \(lines[b]), column \"\(names[index["id"]!])\": id \(Self.shown(ids[b])) appears again (first on line \(lines[a])); ids must be unique")
+            throw MregError.invalid("\(source): line \(lines[b]), column \"\(names[index["id"]!])\": id \(Self.shown(ids.string(b))) appears again (first on line \(lines[a])); ids must be unique")
         }
         var slices: [PredictionTable.SliceColumn] = []
         for (k, i) in sliceIndex.enumerated() {
@@ -269,7 +372,7 @@ final class PredictionBuilder: TableConsumer {
             slices.append(.init(name: names[i], values: values, codes: sliceCodes[k]))
         }
         let table = PredictionTable(
-            task: task, ids: ids, labels: task == .binary ? labels.map { UInt8($0) } : [], targets: task == .regression ? labels : [],
+            task: task, idList: ids, labels: task == .binary ? labels.map { UInt8($0) } : [], targets: task == .regression ? labels : [],
             scores: index["score"] == nil ? nil : c.scores, predictions: index["prediction"] == nil ? nil : predictions,
             lower: index["lower"] == nil ? nil : c.lower, upper: index["upper"] == nil ? nil : c.upper,
             weights: index["weight"] == nil ? nil : c.weights, times: index["time"] == nil ? nil : c.times, slices: slices)

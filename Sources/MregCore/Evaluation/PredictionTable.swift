@@ -4,8 +4,13 @@ import Crypto
 /// one entry per row, in file order.
 public struct PredictionTable: Sendable {
     public var task: Evaluation.Task
-    /// Row identities, unique.
-    public var ids: [String]
+    /// Row identities, unique (made as strings on first use: the table holds them as bytes).
+    public var ids: [String] {
+        get { idList.strings }
+        set { idList = IdList(newValue) }
+    }
+    /// The ids as bytes.
+    var idList: IdList
     /// Binary: the true class, 0 or 1. Empty for regression.
     public var labels: [UInt8]
     /// Regression: the true value. Empty for binary.
@@ -35,17 +40,24 @@ public struct PredictionTable: Sendable {
     public init(task: Evaluation.Task, ids: [String], labels: [UInt8] = [], targets: [Double] = [], scores: [Double]? = nil,
                 predictions: [Double]? = nil, lower: [Double]? = nil, upper: [Double]? = nil, weights: [Double]? = nil,
                 times: [Double]? = nil, slices: [SliceColumn] = []) {
-        self.task = task; self.ids = ids; self.labels = labels; self.targets = targets; self.scores = scores
+        self.init(task: task, idList: IdList(ids), labels: labels, targets: targets, scores: scores, predictions: predictions,
+                  lower: lower, upper: upper, weights: weights, times: times, slices: slices)
+    }
+
+    init(task: Evaluation.Task, idList: IdList, labels: [UInt8] = [], targets: [Double] = [], scores: [Double]? = nil,
+         predictions: [Double]? = nil, lower: [Double]? = nil, upper: [Double]? = nil, weights: [Double]? = nil,
+         times: [Double]? = nil, slices: [SliceColumn] = []) {
+        self.task = task; self.idList = idList; self.labels = labels; self.targets = targets; self.scores = scores
         self.predictions = predictions; self.lower = lower; self.upper = upper; self.weights = weights
         self.times = times; self.slices = slices
     }
 
-    public var count: Int { ids.count }
+    public var count: Int { idList.count }
 
     /// The rows at `indices`, in that order (slices keep their value lists).
     public func subset(_ indices: [Int]) -> PredictionTable {
         func pick<T>(_ a: [T]) -> [T] { indices.map { a[$0] } }
-        return PredictionTable(task: task, ids: pick(ids), labels: labels.isEmpty ? [] : pick(labels),
+        return PredictionTable(task: task, idList: idList.subset(indices), labels: labels.isEmpty ? [] : pick(labels),
                                targets: targets.isEmpty ? [] : pick(targets), scores: scores.map(pick),
                                predictions: predictions.map(pick), lower: lower.map(pick), upper: upper.map(pick),
                                weights: weights.map(pick), times: times.map(pick),
@@ -57,41 +69,58 @@ public struct PredictionTable: Sendable {
     /// increasing byte order of its id: the id's UTF-8 byte count in decimal, `:`, the id's bytes,
     /// a tab, the label (binary `0` or `1`; regression the shortest decimal that reads back as the
     /// same double, as in records), `\n`.
-    public var evalSetHash: String { evalSetHash(order: Self.byteOrder(ids)) }
-
-    /// Row indices in increasing byte order of `ids`. Sorted as (first eight bytes, row) pairs,
-    /// comparing whole ids only where the first eight bytes are equal.
-    static func byteOrder(_ ids: [String]) -> [Int] {
-        var keyed = ids.indices.map { i -> (key: UInt64, row: Int) in
-            var key: UInt64 = 0, taken = 0
-            for b in ids[i].utf8.prefix(8) { key = key << 8 | UInt64(b); taken += 1 }
-            return (key << (8 * UInt64(8 - taken)) , i)
-        }
-        keyed.sort { a, b in a.key != b.key ? a.key < b.key : ids[a.row].utf8.lexicographicallyPrecedes(ids[b.row].utf8) }
-        return keyed.map(\.row)
-    }
+    public var evalSetHash: String { evalSetHash(order: idList.byteOrder()) }
 
     /// The hash with the rows' order by id already known.
-    func evalSetHash(order: [Int]) -> String {
+    func evalSetHash(order: [UInt32]) -> String {
         var h = SHA256()
         h.update(data: Array("mreg.evalset 1 \(task.rawValue)\n".utf8))
-        // Lines gathered into 64 KiB pieces: one hash update per piece, not per row.
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(1 << 16 + 256)
-        var digits = [UInt8](repeating: 0, count: 20)
-        for i in order {
-            let id = ids[i].utf8
-            var n = id.count, d = digits.count
-            repeat { d -= 1; digits[d] = UInt8(ascii: "0") + UInt8(n % 10); n /= 10 } while n > 0
-            buffer.append(contentsOf: digits[d...])
-            buffer.append(UInt8(ascii: ":"))
-            buffer.append(contentsOf: id)
-            buffer.append(9)
-            if task == .binary { buffer.append(UInt8(ascii: "0") + labels[i]) } else { buffer.append(contentsOf: JSON.format(targets[i]).utf8) }
-            buffer.append(10)
-            if buffer.count >= 1 << 16 { h.update(data: buffer); buffer.removeAll(keepingCapacity: true) }
+        // Lines written into a 64 KiB piece: one hash update per piece, not per row. An id too
+        // long for a piece is hashed from where it is.
+        let piece = 1 << 16
+        var buffer = [UInt8](repeating: 0, count: piece + 64)
+        idList.bytes.withUnsafeBufferPointer { ids in
+            idList.ends.withUnsafeBufferPointer { ends in
+                buffer.withUnsafeMutableBufferPointer { out in
+                    var fill = 0
+                    func flush() {
+                        h.update(bufferPointer: UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[0..<fill])))
+                        fill = 0
+                    }
+                    for r in order {
+                        let i = Int(r)
+                        let start = i == 0 ? 0 : Int(ends[i - 1]), end = Int(ends[i])
+                        let length = end - start
+                        let label: String? = task == .binary ? nil : JSON.format(targets[i])
+                        let labelLength = label?.utf8.count ?? 1
+                        if fill + 24 + length + labelLength > piece { flush() }
+                        // The id's byte count in decimal, then `:`.
+                        var digits = 1, m = length
+                        while m >= 10 { m /= 10; digits += 1 }
+                        m = length
+                        for d in stride(from: fill + digits - 1, through: fill, by: -1) { out[d] = UInt8(ascii: "0") + UInt8(m % 10); m /= 10 }
+                        fill += digits
+                        out[fill] = UInt8(ascii: ":"); fill += 1
+                        if 24 + length + labelLength > piece {
+                            flush()
+                            h.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: ids[start..<end])))
+                        } else {
+                            (out.baseAddress! + fill).update(from: ids.baseAddress! + start, count: length)
+                            fill += length
+                        }
+                        out[fill] = 9; fill += 1
+                        if let label {
+                            if fill + labelLength + 1 > piece { flush() }
+                            for b in label.utf8 { out[fill] = b; fill += 1 }
+                        } else {
+                            out[fill] = UInt8(ascii: "0") + labels[i]; fill += 1
+                        }
+                        out[fill] = 10; fill += 1
+                    }
+                    flush()
+                }
+            }
         }
-        h.update(data: buffer)
         return Hex.encode(h.finalize())
     }
 }

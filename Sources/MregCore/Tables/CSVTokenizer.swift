@@ -12,6 +12,9 @@ struct CSVTokenizer {
     private var state = State.fieldStart
     private var bytes: [UInt8] = []
     private var ends: [Int] = []
+    /// The field ends of a record read in place (`plainRecord`); a record of more fields is read
+    /// by the state machine.
+    private var plainEnds = [Int](repeating: 0, count: 256)
     /// The physical line of the byte being read, and of the current record's first byte.
     private(set) var line = 1
     private var recordLine = 1
@@ -31,13 +34,14 @@ struct CSVTokenizer {
             // The common case first: a record that starts here and ends within the chunk, with
             // no quote and no carriage return, is handed over in place, without copying it.
             if state == .fieldStart && bytes.isEmpty && ends.isEmpty && !sawQuote,
-               let end = plainRecordEnd(p, from: i, to: n) {
-                if end > i || !ends.isEmpty {
-                    ends.append(end - i)
+               let found = plainEnds.withUnsafeMutableBufferPointer({ Self.plainRecord(p, from: i, to: n, ends: $0) }) {
+                let (end, fields) = found
+                if end > i || fields > 1 {
                     let record = UnsafeBufferPointer(start: p + i, count: end - i)
-                    try ends.withUnsafeBufferPointer { e in try emit(CSVRecord(bytes: record, ends: e, line: line, separators: 1)) }
+                    try plainEnds.withUnsafeBufferPointer { e in
+                        try emit(CSVRecord(bytes: record, ends: UnsafeBufferPointer(rebasing: e[0..<fields]), line: line, separators: 1))
+                    }
                 }
-                ends.removeAll(keepingCapacity: true)
                 line += 1
                 recordLine = line
                 i = end + 1
@@ -90,24 +94,39 @@ struct CSVTokenizer {
         }
     }
 
-    /// Where the record starting at `from` ends (its line feed), when that is before `to` and the
-    /// record has no quote or carriage return; the separators' offsets are left in `ends`.
-    /// Nil (and `ends` emptied) otherwise: the state machine below reads the record.
-    private mutating func plainRecordEnd(_ p: UnsafePointer<UInt8>, from: Int, to n: Int) -> Int? {
+    /// Where the record starting at `from` ends (its line feed) and its number of fields, when
+    /// the line feed is before `to`, the record has no quote or carriage return and at most
+    /// `ends.count` fields; each field's end (from `from`) is written to `ends`. Nil otherwise:
+    /// the state machine below reads the record.
+    private static func plainRecord(_ p: UnsafePointer<UInt8>, from: Int, to n: Int,
+                                    ends: UnsafeMutableBufferPointer<Int>) -> (end: Int, fields: Int)? {
         var j = from
+        var k = 0
         while j < n {
+            // Eight bytes at a time while none is at or below `,` (0x2C; LF, CR and `"` are below
+            // it): the word's bytes below 0x2D have their high bit set in `low`, and the lowest
+            // such byte is exact (a borrow only reaches the bytes above the one that made it).
+            while j + 8 <= n {
+                let w = UInt64(littleEndian: UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self))
+                let low = (w &- 0x2D2D_2D2D_2D2D_2D2D) & ~w & 0x8080_8080_8080_8080
+                if low != 0 { j += low.trailingZeroBitCount >> 3; break }
+                j += 8
+            }
+            guard j < n else { break }
             let b = p[j]
             if b > 0x2C { j += 1; continue }
             if b == 0x2C {
-                ends.append(j - from)
+                guard k + 1 < ends.count else { return nil }
+                ends[k] = j - from
+                k += 1
             } else if b == 0x0A {
-                return j
+                ends[k] = j - from
+                return (j, k + 1)
             } else if b == 0x22 || b == 0x0D {
-                break
+                return nil
             }
             j += 1
         }
-        ends.removeAll(keepingCapacity: true)
         return nil
     }
 

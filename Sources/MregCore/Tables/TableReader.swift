@@ -21,8 +21,14 @@ public enum TableFormat: String, Sendable {
 
 /// What reads a table's rows: told the column names once, then each row in file order.
 protocol TableConsumer: AnyObject {
+    /// The table's size in bytes, when known before reading (a hint to reserve memory).
+    func expect(bytes: Int)
     func header(_ columns: [String]) throws
     func row(_ row: TableRow) throws
+}
+
+extension TableConsumer {
+    func expect(bytes: Int) {}
 }
 
 /// One value of one row, borrowed for the duration of `TableConsumer.row`.
@@ -35,7 +41,8 @@ enum TableField {
 /// One row: its line in the file and its values by column index (the order of `header`).
 struct TableRow {
     let line: Int
-    fileprivate let csv: CSVRecord?
+    /// The CSV record, for a consumer that reads its fields directly (nil for JSON Lines).
+    let csv: CSVRecord?
     fileprivate let object: [String: JSON]?
     fileprivate let columns: [String]
 
@@ -86,6 +93,7 @@ final class TableReader {
         let st = try Sys.fstat(fd, path: path)
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw MregError.invalid("\(source): not a regular file") }
         let reader = TableReader(source: source, format: format, consumer: consumer)
+        consumer.expect(bytes: Int(st.st_size))
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = try buffer.withUnsafeMutableBytes { try Sys.readFull(fd, $0.baseAddress!, $0.count, path: path) }
