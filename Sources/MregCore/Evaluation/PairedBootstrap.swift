@@ -56,9 +56,10 @@ public enum PairedBootstrap {
         for (i, id) in champion.ids.enumerated() { position[id] = i }
         var championRows: [Int] = []
         championRows.reserveCapacity(rows.count)
+        let candidateIDs = candidate.ids  // built once (PredictionTable keeps ids as bytes)
         for r in rows {
-            guard let j = position[candidate.ids[r]], champion.task != .binary || champion.labels[j] == candidate.labels[r] else {
-                throw MregError.invalid("the candidate and the champion were evaluated on other rows (id \(ModelName.show(candidate.ids[r])))")
+            guard let j = position[candidateIDs[r]], champion.task != .binary || champion.labels[j] == candidate.labels[r] else {
+                throw MregError.invalid("the candidate and the champion were evaluated on other rows (id \(ModelName.show(candidateIDs[r])))")
             }
             championRows.append(j)
         }
