@@ -99,6 +99,10 @@ public final class FaultProxy: @unchecked Sendable {
     private var rules: [Rule] = []
     private var seen: [Seen] = []
     private let listener: Int32
+    /// Set once by `stop`; the listening socket is closed only after it, by the accept loop, so
+    /// that no call ever names the descriptor once it is closed (another test's socket may have
+    /// its number by then).
+    private var stopped = false
 
     /// Listens on an ephemeral port of 127.0.0.1 and forwards to `upstream` (`http://HOST:PORT`).
     public init(upstream: String) throws {
@@ -128,9 +132,13 @@ public final class FaultProxy: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Stops accepting connections (those in progress finish).
+    /// Stops accepting connections (those in progress finish). Calling it again does nothing.
     public func stop() {
-        shutdown(listener, Int32(SHUT_RDWR))
+        lock.withLock {
+            guard !stopped else { return }
+            stopped = true
+            shutdown(listener, Int32(SHUT_RDWR))
+        }
     }
 
     /// Replaces the rules (the first that applies to a request wins) and, with `resetCount`,
@@ -154,9 +162,17 @@ public final class FaultProxy: @unchecked Sendable {
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 {
-                if errno == EINTR { continue }
-                close(listener)
-                return
+                let failure = errno
+                let done = lock.withLock { () -> Bool in
+                    guard stopped else { return false }
+                    close(listener)
+                    return true
+                }
+                if done { return }
+                // A connection aborted before it was taken (a client killed by a test), or out of
+                // descriptors for a moment: keep listening.
+                if failure != EINTR && failure != ECONNABORTED { usleep(1_000) }
+                continue
             }
             let thread = Thread { [self] in
                 handle(client)
