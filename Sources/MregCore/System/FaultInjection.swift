@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// A seam for tests: make the N-th system call of a kind fail, or end the process there.
 ///
@@ -24,14 +25,19 @@ enum FaultInjection {
         guard let spec = try? Environment.faultSpec() else { return nil }
         return Plan(kind: spec.kind, n: spec.n, action: spec.action)
     }()
-    nonisolated(unsafe) private static var counts: [String: Int] = [:]
+    /// Calls counted so far. Commands make system calls from several threads at once (push and
+    /// pull copy eight objects at a time), so the count is taken under a lock.
+    private static let counts = Mutex<[String: Int]>([:])
 
     static func check(_ call: Call, _ path: String) throws {
         guard let plan else { return }
         guard plan.kind == call.rawValue || plan.kind == "any" else { return }
         let key = plan.kind
-        let count = (counts[key] ?? 0) + 1
-        counts[key] = count
+        let count = counts.withLock { counts in
+            let count = (counts[key] ?? 0) + 1
+            counts[key] = count
+            return count
+        }
         guard count == plan.n else { return }
         switch plan.action {
         case "crash":
