@@ -19,17 +19,8 @@ extension ObjectStore {
     ///   - source: what to call the file in errors (`observations file batch.csv`): no such file,
     ///     permission denied, not a regular file and a change while read are `MregError.invalid`.
     func putFile(at path: String, source: String, consume: (UnsafeBufferPointer<UInt8>) throws -> Void, end: () throws -> Void) throws -> Stored {
-        let fd: Int32
-        do { fd = try Sys.open(path, O_RDONLY) } catch let f as Sys.Failure {
-            switch f.errno {
-            case ENOENT: throw MregError.invalid("\(source): no such file")
-            case EACCES: throw MregError.invalid("\(source): cannot read: permission denied")
-            default: throw f.mregError
-            }
-        }
+        let (fd, before) = try TableReader.openUserFile(path: path, source: source)
         defer { Sys.close(fd) }
-        let before = try Sys.fstat(fd, path: path)
-        guard (before.st_mode & S_IFMT) == S_IFREG else { throw MregError.invalid("\(source): not a regular file") }
         let size = UInt64(before.st_size)
 
         try Sys.ensureDirectory(tmpDir)

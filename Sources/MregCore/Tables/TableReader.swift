@@ -79,8 +79,9 @@ final class TableReader {
         MregError.invalid("\(source): line \(line)\(column.map { ", column \"\($0)\"" } ?? ""): \(reason)")
     }
 
-    /// Reads a whole file; returns the id its bytes would have as an object.
-    static func read(path: String, source: String, format: TableFormat, into consumer: TableConsumer) throws -> ObjectID {
+    /// Opens a user's file for reading: no such file, permission denied and not a regular file are
+    /// `MregError.invalid` naming `source`. The caller closes the descriptor.
+    static func openUserFile(path: String, source: String) throws -> (fd: Int32, status: stat) {
         let fd: Int32
         do { fd = try Sys.open(path, O_RDONLY) } catch let f as Sys.Failure {
             switch f.errno {
@@ -89,9 +90,20 @@ final class TableReader {
             default: throw f.mregError
             }
         }
+        do {
+            let st = try Sys.fstat(fd, path: path)
+            guard (st.st_mode & S_IFMT) == S_IFREG else { throw MregError.invalid("\(source): not a regular file") }
+            return (fd, st)
+        } catch {
+            Sys.close(fd)
+            throw error
+        }
+    }
+
+    /// Reads a whole file; returns the id its bytes would have as an object.
+    static func read(path: String, source: String, format: TableFormat, into consumer: TableConsumer) throws -> ObjectID {
+        let (fd, st) = try openUserFile(path: path, source: source)
         defer { Sys.close(fd) }
-        let st = try Sys.fstat(fd, path: path)
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw MregError.invalid("\(source): not a regular file") }
         let reader = TableReader(source: source, format: format, consumer: consumer)
         consumer.expect(bytes: Int(st.st_size))
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
