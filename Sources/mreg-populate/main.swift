@@ -18,9 +18,9 @@ import MregCore
 let args = CommandLine.arguments
 if (args.count == 3 || args.count == 4 && args[3] == "--metrics") && args[1] == "--read-predictions" {
     do {
-        let started = clock()
+        let started = clock(), startedWall = Date()
         let read = try PredictionReader.read(path: args[2], options: PredictionOptions())
-        let seconds = Double(clock() - started) / Double(CLOCKS_PER_SEC)
+        let seconds = Double(clock() - started) / Double(CLOCKS_PER_SEC), wall = Date().timeIntervalSince(startedWall)
         let bytes = (try FileManager.default.attributesOfItem(atPath: args[2])[.size] as? NSNumber)?.doubleValue ?? 0
         var metrics = ""
         if args.count == 4 {
@@ -30,7 +30,7 @@ if (args.count == 3 || args.count == 4 && args[3] == "--metrics") && args[1] == 
             let values = computed.values.keys.sorted().map { "\"\($0)\": \(computed.values[$0]!)" }.joined(separator: ", ")
             metrics = ", \"metrics_cpu_seconds\": \(cpu), \"metrics\": {\(values)}"
         }
-        print("{\"rows\": \(read.table.count), \"bytes\": \(Int(bytes)), \"cpu_seconds\": \(seconds), \"mb_per_s\": \(bytes / seconds / 1e6), \"eval_set\": \"\(read.evalSet)\"\(metrics)}")
+        print("{\"rows\": \(read.table.count), \"bytes\": \(Int(bytes)), \"cpu_seconds\": \(seconds), \"mb_per_s\": \(bytes / seconds / 1e6), \"wall_seconds\": \(wall), \"wall_mb_per_s\": \(bytes / wall / 1e6), \"eval_set\": \"\(read.evalSet)\"\(metrics)}")
         exit(0)
     } catch let e as MregError {
         FileHandle.standardError.write(Data("mreg-populate: \(e.message)\n".utf8))

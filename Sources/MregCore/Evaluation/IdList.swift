@@ -184,5 +184,44 @@ final class IdList: @unchecked Sendable {
         return pairs.map(\.row)
     }
 
+    /// The byte order of two lists' ids together, from each list's own (`byteOrder`): rows of
+    /// `b` are numbered after those of `a` (as if `b` were appended to `a`), and an id of `a`
+    /// comes before an equal id of `b`. The same order `byteOrder` gives the two lists joined.
+    static func merged(_ a: IdList, _ orderA: [UInt32], _ b: IdList, _ orderB: [UInt32]) -> [UInt32] {
+        var out = [UInt32]()
+        out.reserveCapacity(orderA.count + orderB.count)
+        let shift = UInt32(a.count)
+        a.bytes.withUnsafeBufferPointer { ab in
+            b.bytes.withUnsafeBufferPointer { bb in
+                a.ends.withUnsafeBufferPointer { ae in
+                    b.ends.withUnsafeBufferPointer { be in
+                        // Whether id j of b sorts strictly before id i of a.
+                        func before(_ j: Int, _ i: Int) -> Bool {
+                            let (sa, sb) = (i == 0 ? 0 : Int(ae[i - 1]), j == 0 ? 0 : Int(be[j - 1]))
+                            let (la, lb) = (Int(ae[i]) - sa, Int(be[j]) - sb)
+                            let common = min(la, lb)
+                            if common > 0 {
+                                let c = memcmp(bb.baseAddress! + sb, ab.baseAddress! + sa, common)
+                                if c != 0 { return c < 0 }
+                            }
+                            return lb < la
+                        }
+                        var (i, j) = (0, 0)
+                        while i < orderA.count && j < orderB.count {
+                            if before(Int(orderB[j]), Int(orderA[i])) {
+                                out.append(orderB[j] + shift); j += 1
+                            } else {
+                                out.append(orderA[i]); i += 1
+                            }
+                        }
+                        out.append(contentsOf: orderA[i...])
+                        for r in orderB[j...] { out.append(r + shift) }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     private struct Keyed { var key: UInt64; var row: UInt32 }
 }

@@ -49,9 +49,18 @@ public enum PredictionReader {
     /// Reads and checks a predictions file (docs/evaluation.md); every bad row is refused with the
     /// file, line, column and reason (MregError.invalid).
     public static func read(path: String, options: PredictionOptions) throws -> ReadPredictions {
+        try read(path: path, options: options, partsFrom: TableReader.partsThreshold)
+    }
+
+    /// `read(path:options:)`, reading files of `partsFrom` bytes or more in two parts at once.
+    static func read(path: String, options: PredictionOptions, partsFrom: Int) throws -> ReadPredictions {
         let format = try TableFormat.of(path: path, explicit: options.format)
-        let builder = PredictionBuilder(source: "predictions file \(path)", options: options, overrides: try options.overrides())
-        let id = try TableReader.read(path: path, source: builder.source, format: format, into: builder)
+        let overrides = try options.overrides()
+        let source = "predictions file \(path)"
+        // A large CSV file is read in two parts at once (TableReader+Parts.swift).
+        let (id, builder) = try TableReader.read(path: path, source: source, format: format, partsFrom: partsFrom,
+                                                 inParts: { PredictionBuilder(source: source, options: options, overrides: overrides) },
+                                                 merge: { try $0.append($1, lineOffset: $2) })
         return try builder.finish(format: format, object: id)
     }
 
@@ -169,6 +178,20 @@ final class PredictionBuilder: TableConsumer {
             return out
         }
 
+        /// Appends the values another part of the same file read (`PredictionBuilder.append`).
+        mutating func append(_ o: Columns, lineOffset: Int) throws {
+            let base = idBytes.count
+            guard UInt32(exactly: base + o.idBytes.count) != nil else { throw MregError.invalid("the ids take more than 4 GiB; split the table") }
+            idBytes.append(contentsOf: o.idBytes)
+            idEnds.reserveCapacity(idEnds.count + o.idEnds.count)
+            for end in o.idEnds { idEnds.append(end + UInt32(base)) }
+            lines.reserveCapacity(lines.count + o.lines.count)
+            for line in o.lines { lines.append(Int32(clamping: Int(line) + lineOffset)) }
+            labels.append(contentsOf: o.labels); scores.append(contentsOf: o.scores); predictions.append(contentsOf: o.predictions)
+            lower.append(contentsOf: o.lower); upper.append(contentsOf: o.upper)
+            weights.append(contentsOf: o.weights); times.append(contentsOf: o.times)
+        }
+
         private mutating func reserve(_ r: Roles) {
             guard let size = expectedBytes, plainRows >= 100 else { return }
             // A row takes at least two bytes (a value and a line feed): never more rows than that.
@@ -188,6 +211,9 @@ final class PredictionBuilder: TableConsumer {
         p.initialize(to: Columns())
         return p
     }()
+    /// The rows in the byte order of their ids (`IdList.byteOrder`), when it was made for each
+    /// part of a file read in parts (`partRead`) and the parts' orders merged (`append`).
+    private var order: [UInt32]?
     private var sliceCodes: [[UInt8]] = []
     private var sliceValues: [[String: UInt8]] = []
 
@@ -349,6 +375,47 @@ final class PredictionBuilder: TableConsumer {
         }
     }
 
+    /// Appends the rows that `other` read from the rest of the same file (its header the same):
+    /// afterwards this builder is as if it had read them itself, after its own rows. Slice values
+    /// new to this builder get their codes in the order `other` first saw them, as one read would.
+    /// `lineOffset` is added to `other`'s lines.
+    func append(_ other: PredictionBuilder, lineOffset: Int) throws {
+        guard names == other.names, task == other.task, sliceIndex == other.sliceIndex else {
+            throw MregError.invalid("\(source): the two parts of the file were read with different columns")
+        }
+        if let mine = order, let theirs = other.order {
+            let (a, b) = (columns.pointee, other.columns.pointee)
+            order = IdList.merged(IdList(bytes: a.idBytes, ends: a.idEnds), mine, IdList(bytes: b.idBytes, ends: b.idEnds), theirs)
+        } else {
+            order = nil
+        }
+        try columns.pointee.append(other.columns.pointee, lineOffset: lineOffset)
+        for k in sliceIndex.indices {
+            var theirs = [String](repeating: "", count: other.sliceValues[k].count)
+            for (v, c) in other.sliceValues[k] { theirs[Int(c)] = v }
+            var code = [UInt8](repeating: 0, count: theirs.count)
+            for (c, v) in theirs.enumerated() {
+                if let mine = sliceValues[k][v] {
+                    code[c] = mine
+                } else {
+                    guard sliceValues[k].count < PredictionReader.sliceLimit else {
+                        throw MregError.invalid("\(source): column \"\(names[sliceIndex[k]])\": more than \(PredictionReader.sliceLimit) distinct values")
+                    }
+                    code[c] = UInt8(sliceValues[k].count)
+                    sliceValues[k][v] = code[c]
+                }
+            }
+            sliceCodes[k].reserveCapacity(sliceCodes[k].count + other.sliceCodes[k].count)
+            for c in other.sliceCodes[k] { sliceCodes[k].append(code[Int(c)]) }
+        }
+    }
+
+    /// Sorts this part's ids, on the part's thread (see `order`).
+    func partRead() {
+        let c = columns.pointee
+        order = IdList(bytes: c.idBytes, ends: c.idEnds).byteOrder()
+    }
+
     func finish(format: TableFormat, object: ObjectID) throws -> ReadPredictions {
         let c = columns.pointee
         let ids = IdList(bytes: c.idBytes, ends: c.idEnds)
@@ -356,7 +423,7 @@ final class PredictionBuilder: TableConsumer {
         // The task when the columns left it open (id, label, prediction only): binary when every
         // label and prediction is 0 or 1, else regression.
         let task = self.task ?? (labels.allSatisfy { $0 == 0 || $0 == 1 } && predictions.allSatisfy { $0 == 0 || $0 == 1 } ? .binary : .regression)
-        let order = ids.byteOrder()
+        let order = self.order ?? ids.byteOrder()
         var duplicate: (Int, Int)?
         for k in ids.equalNeighbours(order) {
             let (a, b) = (Int(min(order[k], order[k - 1])), Int(max(order[k], order[k - 1])))

@@ -73,6 +73,19 @@ enum Sys {
         return done
     }
 
+    /// Reads up to `count` bytes at `offset` (the descriptor's position is not used or moved);
+    /// fewer only at end of file.
+    static func preadFull(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, at offset: Int, path: String) throws -> Int {
+        var done = 0
+        while done < count {
+            try FaultInjection.check(.read, path)
+            let n = try retrying("read", path) { Glibc.pread(fd, buffer + done, count - done, off_t(offset + done)) }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
     /// Writes all bytes, looping over short writes.
     static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
         var done = 0

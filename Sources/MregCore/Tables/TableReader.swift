@@ -25,10 +25,14 @@ protocol TableConsumer: AnyObject {
     func expect(bytes: Int)
     func header(_ columns: [String]) throws
     func row(_ row: TableRow) throws
+    /// Called when a file is read in parts (`read(path:…inParts:…)`), on the part's own thread
+    /// once its rows are read: work on the part's rows that can be done before the parts are merged.
+    func partRead() throws
 }
 
 extension TableConsumer {
     func expect(bytes: Int) {}
+    func partRead() throws {}
 }
 
 /// One value of one row, borrowed for the duration of `TableConsumer.row`.
@@ -65,15 +69,21 @@ final class TableReader {
     private var lines = LineSplitter()
     private var columns: [String]?
     private var hasher = SHA256()
+    /// False for the second part of a file read in parts: the first part's reader hashes the file.
+    private let hashing: Bool
     private var started = false
     private(set) var rows = 0
     private(set) var bytes: UInt64 = 0
 
-    init(source: String, format: TableFormat, consumer: TableConsumer) {
+    init(source: String, format: TableFormat, consumer: TableConsumer, hashing: Bool = true) {
         self.source = source
         self.format = format
         self.consumer = consumer
+        self.hashing = hashing
     }
+
+    /// The line of the next byte (CSV): 1 + the line breaks read so far.
+    var line: Int { csv.line }
 
     func fail(line: Int, column: String? = nil, _ reason: String) -> MregError {
         MregError.invalid("\(source): line \(line)\(column.map { ", column \"\($0)\"" } ?? ""): \(reason)")
@@ -117,7 +127,7 @@ final class TableReader {
 
     func feed(_ chunk: UnsafeBufferPointer<UInt8>) throws {
         guard !chunk.isEmpty else { return }
-        hasher.update(bufferPointer: UnsafeRawBufferPointer(chunk))
+        if hashing { hasher.update(bufferPointer: UnsafeRawBufferPointer(chunk)) }
         bytes += UInt64(chunk.count)
         var chunk = chunk
         if !started {
@@ -138,6 +148,23 @@ final class TableReader {
 
     /// Ends the input; returns the object id of all the bytes fed.
     func finish() throws -> ObjectID {
+        try endRows()
+        return digest()
+    }
+
+    /// Hashes bytes that follow the rows read (`endRows`) without reading them as rows: the rest
+    /// of a file whose other part another reader reads (`read(path:…inParts:…)`).
+    func hashOnly(_ chunk: UnsafeBufferPointer<UInt8>) {
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(chunk))
+        bytes += UInt64(chunk.count)
+    }
+
+    /// The object id of all the bytes fed and hashed.
+    func digest() -> ObjectID { ObjectID(digest: hasher.finalize()) }
+
+    /// Ends the rows: an unterminated last record is read, and a table with no header or no
+    /// rows is refused.
+    func endRows() throws {
         switch format {
         case .csv:
             do { try csv.finish { try self.csvRecord($0) } } catch let f as CSVTokenizer.Failure { throw fail(line: f.line, f.reason) }
@@ -146,7 +173,6 @@ final class TableReader {
         }
         if columns == nil { throw MregError.invalid("\(source): the file is empty (expected \(format == .csv ? "a header row and rows" : "one JSON object a line"))") }
         if rows == 0 { throw MregError.invalid("\(source): \(format == .csv ? "a header only" : "no rows"), no rows to read") }
-        return ObjectID(digest: hasher.finalize())
     }
 
     private func checkUTF8(_ record: CSVRecord) throws {
