@@ -42,21 +42,30 @@ extension S3Client {
     /// (each part retried on its own; the upload aborted on failure). `.absent` makes it create-only,
     /// on the final request (PutObject or CompleteMultipartUpload): the key appears complete or not
     /// at all.
-    public func upload(bucket: String, key: String, from path: String, condition: Condition = .none) throws -> WriteOutcome {
+    ///
+    /// `verifying`, when given, checks the file (RegistryStorage.uploadIfAbsent): before the
+    /// PutObject of a small file; for a multipart upload on a thread of its own while the parts go
+    /// up, waited for before the completion (on failure the upload is aborted and its error thrown).
+    public func upload(bucket: String, key: String, from path: String, condition: Condition = .none,
+                       verifying: (@Sendable () throws -> Void)? = nil) throws -> WriteOutcome {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw MregError(.operational, "cannot read \(path) to upload it to s3://\(bucket)/\(key)")
         }
         defer { try? handle.close() }
         let size = Int(try handle.seekToEnd())
         if size <= Self.singlePutLimit {
+            try verifying?()
             try handle.seek(toOffset: 0)
             let data = try handle.readToEnd() ?? Data()
             return try put(bucket: bucket, key: key, data: data, condition: condition)
         }
-        return try multipartUpload(bucket: bucket, key: key, path: path, size: size, condition: condition)
+        let verification = verifying.map { BackgroundCheck($0) }
+        defer { _ = verification?.result() }  // the check reads the file: never left running
+        return try multipartUpload(bucket: bucket, key: key, path: path, size: size, condition: condition, verification: verification)
     }
 
-    func multipartUpload(bucket: String, key: String, path: String, size: Int, condition: Condition) throws -> WriteOutcome {
+    func multipartUpload(bucket: String, key: String, path: String, size: Int, condition: Condition,
+                         verification: BackgroundCheck? = nil) throws -> WriteOutcome {
         let created = try send(Call(method: .POST, bucket: bucket, key: key, operation: "create multipart upload",
                                     query: [("uploads", "")]), idempotent: true)
         try check(created, "create multipart upload", bucket, key)
@@ -65,6 +74,8 @@ extension S3Client {
         }
         do {
             let etags = try uploadParts(bucket: bucket, key: key, path: path, size: size, uploadID: uploadID)
+            // The file verified before the object can appear.
+            if let error = verification?.result() { throw error }
             var xml = "<CompleteMultipartUpload>"
             for (index, etag) in etags.enumerated() {
                 xml += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(etag)</ETag></Part>"
@@ -94,10 +105,12 @@ extension S3Client {
     }
 
     /// The parts, by `partWorkers` threads each reading its own part of the file; their ETags in order.
-    /// Each thread reads its parts into one buffer of its own, reused: at most `partWorkers` parts
-    /// are in memory (plus what the HTTP client holds of the one it is sending), however large the
-    /// file. The buffer is a `Data`, so a request still holding it when the next part is read
-    /// (a retry's abandoned attempt) keeps a copy instead of seeing the bytes change.
+    /// Each part is read into a buffer taken from the process's pool of `partWorkers` buffers
+    /// (`PartBuffers`) and given back once sent: at most `partWorkers` parts are in memory (plus
+    /// what the HTTP client holds of those it is sending), however large the file and however many
+    /// files go up at once (a push sends eight objects at a time). The buffer is a `Data`, so a
+    /// request still holding it when the next part is read (a retry's abandoned attempt) keeps a
+    /// copy instead of seeing the bytes change.
     func uploadParts(bucket: String, key: String, path: String, size: Int, uploadID: String) throws -> [String] {
         let count = (size + Self.partSize - 1) / Self.partSize
         let state = PartState(count: count)
@@ -111,8 +124,9 @@ extension S3Client {
                     return
                 }
                 defer { try? handle.close() }
-                var buffer = Data(count: Self.partSize)
                 while let part = state.next() {
+                    var buffer = PartBuffers.shared.take()
+                    defer { PartBuffers.shared.give(buffer) }
                     do {
                         let offset = part * Self.partSize
                         let length = min(Self.partSize, size - offset)
@@ -154,6 +168,68 @@ extension S3Client {
     func abort(bucket: String, key: String, uploadID: String) {
         _ = try? send(Call(method: .DELETE, bucket: bucket, key: key, operation: "abort multipart upload",
                            query: [("uploadId", uploadID)]), idempotent: true)
+    }
+}
+
+/// The process's buffers for multipart parts: `S3Client.partWorkers` of `S3Client.partSize`,
+/// made on first use and reused; `take` waits while all are out.
+final class PartBuffers: @unchecked Sendable {
+    static let shared = PartBuffers(count: S3Client.partWorkers, size: S3Client.partSize)
+    private let condition = NSCondition()
+    private var free: [Data] = []
+    private var made = 0
+    private let count: Int
+    private let size: Int
+
+    init(count: Int, size: Int) {
+        self.count = count
+        self.size = size
+    }
+
+    func take() -> Data {
+        condition.lock()
+        defer { condition.unlock() }
+        while free.isEmpty && made == count { condition.wait() }
+        if let buffer = free.popLast() { return buffer }
+        made += 1
+        return Data(count: size)
+    }
+
+    func give(_ buffer: Data) {
+        condition.lock()
+        free.append(buffer)
+        condition.signal()
+        condition.unlock()
+    }
+}
+
+/// A check of a file (its hash) run on a thread of its own while the file is uploaded.
+final class BackgroundCheck: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var finished = false
+    private var error: Error?
+
+    init(_ body: @escaping @Sendable () throws -> Void) {
+        let thread = Thread { [self] in
+            do { try body() } catch { lock.withLock { self.error = error } }
+            done.signal()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// Waits for the check (at once when it has ended); its error, if it failed.
+    func result() -> Error? {
+        lock.lock()
+        if !finished {
+            lock.unlock()
+            done.wait()
+            lock.lock()
+            finished = true
+        }
+        defer { lock.unlock() }
+        return error
     }
 }
 

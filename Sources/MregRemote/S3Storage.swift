@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import MregCore
 
@@ -60,10 +63,14 @@ public final class S3Storage: RegistryStorage {
     }
 
     /// Large files are asked for first (a HEAD request), so bytes already there are not sent again.
-    public func uploadIfAbsent(_ key: String, from path: String) throws -> Bool {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        if size > 1 << 20, try client.head(bucket: bucket, key: prefix + key) != nil { return false }
-        return try client.upload(bucket: bucket, key: prefix + key, from: path, condition: .absent) != .preconditionFailed
+    public func uploadIfAbsent(_ key: String, from path: String, verifying: (@Sendable () throws -> Void)?) throws -> Bool {
+        var st = stat()
+        let size = stat(path, &st) == 0 ? Int(st.st_size) : 0
+        if size > 1 << 20, try client.head(bucket: bucket, key: prefix + key) != nil {
+            try verifying?()
+            return false
+        }
+        return try client.upload(bucket: bucket, key: prefix + key, from: path, condition: .absent, verifying: verifying) != .preconditionFailed
     }
 }
 

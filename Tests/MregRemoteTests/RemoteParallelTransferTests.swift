@@ -97,4 +97,39 @@ struct RemoteParallelTransferTests {
         #expect(try S3ClientLiveTests.client().get(bucket: bucket, key: "team/models/fraud/HEAD") == nil)
         #expect(try S3ClientLiveTests.client().head(bucket: bucket, key: "team/objects/\(largest)") == nil)
     }
+
+    @Test("a corrupt large object, verified while its parts go up: the push fails naming it, the object never appears, the upload is aborted")
+    func corruptLargeObjectVerifiedDuringUpload() throws {
+        #expect(mreg(["init", "local"]).status == 0)
+        // Random bytes do not compress: the object is stored raw, larger than one PutObject.
+        t.write("model/w.bin", randomBytes(S3Client.singlePutLimit + 3 * S3Client.partSize / 2, seed: 77))
+        t.write("m.json", #"{"f1": 0.8}"#)
+        #expect(mreg(["register", "fraud", "model", "--metrics", "m.json"], registry: "local").status == 0)
+        let objects = t.join("local/objects")
+        let files = try FileManager.default.subpathsOfDirectory(atPath: objects).filter { $0.count == 65 }
+        let largest = try #require(files.max { (t.read("local/objects/\($0)")?.count ?? 0) < (t.read("local/objects/\($1)")?.count ?? 0) })
+        let path = objects + "/" + largest
+        var bytes = try #require(t.read("local/objects/\(largest)"))
+        #expect(bytes.count > S3Client.singlePutLimit)
+        bytes[bytes.count / 2] ^= 0x01
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        try bytes.write(to: URL(fileURLWithPath: path))
+
+        #expect(mreg(["init", url]).status == 0)
+        let pushed = mreg(["push", "--to", url], registry: "local")
+        #expect(pushed.status == 1, "\(pushed)")
+        #expect(pushed.stderr.contains("does not verify"), "\(pushed.stderr)")
+        #expect(pushed.stderr.contains(largest.replacingOccurrences(of: "/", with: "")), "\(pushed.stderr)")
+        let client = try S3ClientLiveTests.client()
+        #expect(try client.head(bucket: bucket, key: "team/objects/\(largest)") == nil)
+        #expect(try client.get(bucket: bucket, key: "team/models/fraud/HEAD") == nil)
+        #expect(try client.uploads(bucket: bucket, prefix: "team/").isEmpty, "the multipart upload was aborted")
+
+        // Repaired, the same push completes and the bytes come back.
+        bytes[bytes.count / 2] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect(mreg(["push", "--to", url], registry: "local").status == 0)
+        #expect(mreg(["fetch", "fraud@1", "--out", "back"], registry: url, home: "other-home").status == 0)
+        #expect(t.read("back/w.bin") == t.read("model/w.bin"))
+    }
 }

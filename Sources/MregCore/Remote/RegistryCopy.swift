@@ -71,16 +71,19 @@ public struct RegistryCopy: Sendable {
     }
 
     /// Verifies one object and uploads it create-only. An object of a directory is verified where
-    /// it is and sent from there; one of a bucket is downloaded into the scratch store first.
+    /// it is and sent from there (a large one while its parts go up: it appears at the
+    /// destination only once verified); one of a bucket is downloaded into the scratch store first.
     func copyObject(_ key: String) throws {
         let hex = key.dropFirst("objects/".count).replacingOccurrences(of: "/", with: "")
         guard let id = ObjectID("sha256:" + hex) else { return }  // not an object: a stray file
         if let directory = source as? DirectoryStorage {
             let store = ObjectStore(root: directory.root + "/objects", tmpDir: directory.root + "/tmp")
-            do { _ = try store.verify(id) } catch {
-                throw MregError.corrupt("object \(id) in \(source.location) does not verify: \(MregError.wrap(error)?.message ?? "\(error)")")
-            }
-            _ = try destination.uploadIfAbsent(key, from: store.path(of: id))
+            let location = source.location
+            _ = try destination.uploadIfAbsent(key, from: store.path(of: id), verifying: {
+                do { _ = try store.verify(id) } catch {
+                    throw MregError.corrupt("object \(id) in \(location) does not verify: \(MregError.wrap(error)?.message ?? "\(error)")")
+                }
+            })
             return
         }
         try fetchToScratch(id, key: key)

@@ -27,11 +27,18 @@ public protocol RegistryStorage: AnyObject, Sendable {
     /// Streams the key into a new file at `path`; false (and no file) when absent.
     func download(_ key: String, to path: String) throws -> Bool
     /// Streams the file at `path` to the key, create-only: the key appears complete or not at all;
-    /// false when it already existed.
-    func uploadIfAbsent(_ key: String, from path: String) throws -> Bool
+    /// false when it already existed. `verifying`, when given, checks the file (an object's hash):
+    /// its error is thrown and the key never appears. It may run while the bytes are sent (a large
+    /// upload's parts), but always before the key appears.
+    func uploadIfAbsent(_ key: String, from path: String, verifying: (@Sendable () throws -> Void)?) throws -> Bool
 }
 
 extension RegistryStorage {
+    /// `uploadIfAbsent(_:from:verifying:)` with nothing to verify.
+    public func uploadIfAbsent(_ key: String, from path: String) throws -> Bool {
+        try uploadIfAbsent(key, from: path, verifying: nil)
+    }
+
     /// The key of an object (`objects/<2 hex>/<62 hex>`, as in a directory).
     public static func objectKey(_ id: ObjectID) -> String { "objects/\(id.hex.prefix(2))/\(id.hex.dropFirst(2))" }
 }
@@ -138,7 +145,8 @@ public final class DirectoryStorage: RegistryStorage, @unchecked Sendable {
         return true
     }
 
-    public func uploadIfAbsent(_ key: String, from source: String) throws -> Bool {
+    public func uploadIfAbsent(_ key: String, from source: String, verifying: (@Sendable () throws -> Void)?) throws -> Bool {
+        try verifying?()
         let p = try path(key)
         if Sys.exists(p) { return false }
         let dir = try ensureParent(p)
