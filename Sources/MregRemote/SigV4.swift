@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Crypto
 import Foundation
 
@@ -109,39 +112,60 @@ public struct SigV4Signer: Sendable {
     }
 
     /// HMAC chain of `"AWS4" + secret` over the day, the region, the service and `aws4_request`.
+    /// The last key made is kept (it changes once a day), so that a request costs one HMAC, not five.
     public func signingKey(day: String) -> SymmetricKey {
-        var key = SymmetricKey(data: Data(("AWS4" + credentials.secretAccessKey).utf8))
-        for part in [day, region, service, "aws4_request"] {
-            key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
+        let scope = [credentials.secretAccessKey, day, region, service].joined(separator: "\n")
+        return SigningKeyCache.shared.key(for: scope) {
+            var key = SymmetricKey(data: Data(("AWS4" + credentials.secretAccessKey).utf8))
+            for part in [day, region, service, "aws4_request"] {
+                key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
+            }
+            return key
         }
-        return key
     }
 
-    /// `yyyyMMdd'T'HHmmss'Z'` in UTC.
+    /// `yyyyMMdd'T'HHmmss'Z'` in UTC (the second the date falls in).
     public static func amzDate(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        return String(format: "%04d%02d%02dT%02d%02d%02dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        var c = tm()
+        gmtime_r(&t, &c)
+        var out: [UInt8] = []
+        out.reserveCapacity(16)
+        func digits(_ value: Int32, _ width: Int) {
+            var v = Int(value)
+            var d = [UInt8](repeating: UInt8(ascii: "0"), count: width)
+            for i in stride(from: width - 1, through: 0, by: -1) {
+                d[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            }
+            out += d
+        }
+        digits(c.tm_year + 1900, 4); digits(c.tm_mon + 1, 2); digits(c.tm_mday, 2)
+        out.append(UInt8(ascii: "T"))
+        digits(c.tm_hour, 2); digits(c.tm_min, 2); digits(c.tm_sec, 2)
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// RFC 3986 encoding as SigV4 wants it: unreserved characters kept, everything else `%XX`
     /// (upper-case hex) of its UTF-8 bytes; `/` kept in paths.
     public static func uriEncode(_ text: String, keepSlash: Bool) -> String {
-        var out = ""
+        let upper = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
                  UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
                  UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
+                out.append(byte)
             case UInt8(ascii: "/") where keepSlash:
-                out.append("/")
+                out.append(byte)
             default:
-                out += String(format: "%%%02X", byte)
+                out += [UInt8(ascii: "%"), upper[Int(byte >> 4)], upper[Int(byte & 15)]]
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func sha256Hex(_ data: Data) -> String { hex(Data(SHA256.hash(data: data))) }
@@ -157,5 +181,19 @@ public struct SigV4Signer: Sendable {
     /// Leading and trailing blanks removed, inner runs of blanks folded to one space.
     static func trimmed(_ value: String) -> String {
         value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).joined(separator: " ")
+    }
+}
+
+/// The signing key of the last scope signed for (secret, day, region, service).
+private final class SigningKeyCache: @unchecked Sendable {
+    static let shared = SigningKeyCache()
+    private let lock = NSLock()
+    private var last: (scope: String, key: SymmetricKey)?
+
+    func key(for scope: String, make: () -> SymmetricKey) -> SymmetricKey {
+        if let last = lock.withLock({ last }), last.scope == scope { return last.key }
+        let key = make()
+        lock.withLock { last = (scope, key) }
+        return key
     }
 }

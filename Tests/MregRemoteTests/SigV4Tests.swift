@@ -149,4 +149,27 @@ struct SigV4Tests {
         #expect(SigV4Signer.uriEncode("a b/ü~._-*", keepSlash: true) == "a%20b/%C3%BC~._-%2A")
         #expect(SigV4Signer.uriEncode("a/b=c", keepSlash: false) == "a%2Fb%3Dc")
     }
+
+    @Test("x-amz-date: the UTC second a time falls in, zero-padded")
+    func amzDate() {
+        #expect(SigV4Signer.amzDate(Date(timeIntervalSince1970: 1_440_938_160)) == "20150830T123600Z")
+        #expect(SigV4Signer.amzDate(Date(timeIntervalSince1970: 1_440_938_160.999)) == "20150830T123600Z")
+        #expect(SigV4Signer.amzDate(Date(timeIntervalSince1970: 951_782_400 + 3_661)) == "20000229T010101Z")
+        #expect(SigV4Signer.amzDate(Date(timeIntervalSince1970: 0)) == "19700101T000000Z")
+    }
+
+    @Test("the signing key kept between requests: after other secrets and days, the vector's signature again")
+    func signingKeyKept() {
+        let request = SigV4Signer.Request(method: "GET", path: "/", headers: [("Host", "example.amazonaws.com")], payloadHash: Self.empty)
+        let expected = "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+        #expect(Self.signature(Self.suiteSigner.sign(request, at: Self.suiteDate)) == expected)
+        var other = Self.suiteSigner
+        other.credentials.secretAccessKey = "another secret"
+        let otherSignature = Self.signature(other.sign(request, at: Self.suiteDate))
+        #expect(otherSignature != expected)
+        #expect(Self.signature(Self.suiteSigner.sign(request, at: Self.suiteDate)) == expected)
+        #expect(Self.signature(Self.suiteSigner.sign(request, at: Self.suiteDate + 86_400)) != expected)
+        #expect(Self.signature(Self.suiteSigner.sign(request, at: Self.suiteDate)) == expected)
+        #expect(Self.signature(other.sign(request, at: Self.suiteDate)) == otherSignature)
+    }
 }
