@@ -74,7 +74,7 @@ public struct RegistryCopy: Sendable {
     /// it is and sent from there (a large one while its parts go up: it appears at the
     /// destination only once verified); one of a bucket is downloaded into the scratch store first.
     func copyObject(_ key: String) throws {
-        let hex = key.dropFirst("objects/".count).replacingOccurrences(of: "/", with: "")
+        let hex = String(key.dropFirst("objects/".count).filter { $0 != "/" })
         guard let id = ObjectID("sha256:" + hex) else { return }  // not an object: a stray file
         if let directory = source as? DirectoryStorage {
             let store = ObjectStore(root: directory.root + "/objects", tmpDir: directory.root + "/tmp")
