@@ -106,11 +106,11 @@ extension S3Client {
 
     /// The parts, by `partWorkers` threads each reading its own part of the file; their ETags in order.
     /// Each part is read into a buffer taken from the process's pool of `partWorkers` buffers
-    /// (`PartBuffers`) and given back once sent: at most `partWorkers` parts are in memory (plus
-    /// what the HTTP client holds of those it is sending), however large the file and however many
-    /// files go up at once (a push sends eight objects at a time). The buffer is a `Data`, so a
-    /// request still holding it when the next part is read (a retry's abandoned attempt) keeps a
-    /// copy instead of seeing the bytes change.
+    /// (`PartBuffers`), sent as it is (the HTTP client writes the socket from it, no copy) and
+    /// given back once sent: at most `partWorkers` parts are in memory, however large the file and
+    /// however many files go up at once (a push sends eight objects at a time). The buffer is a
+    /// `ByteBuffer` (copy on write), so a request still holding it when the next part is read (a
+    /// retry's abandoned attempt) keeps its bytes instead of seeing them change.
     func uploadParts(bucket: String, key: String, path: String, size: Int, uploadID: String) throws -> [String] {
         let count = (size + Self.partSize - 1) / Self.partSize
         let state = PartState(count: count)
@@ -130,12 +130,14 @@ extension S3Client {
                     do {
                         let offset = part * Self.partSize
                         let length = min(Self.partSize, size - offset)
-                        try buffer.withUnsafeMutableBytes {
+                        buffer.clear()
+                        try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) {
                             try Self.readAt(handle.fileDescriptor, $0.baseAddress!, length, offset: offset, path: path)
+                            return length
                         }
-                        let call = Call(method: .PUT, bucket: bucket, key: key, operation: "upload part \(part + 1)",
-                                        query: [("partNumber", String(part + 1)), ("uploadId", uploadID)],
-                                        body: buffer.prefix(length))
+                        var call = Call(method: .PUT, bucket: bucket, key: key, operation: "upload part \(part + 1)",
+                                        query: [("partNumber", String(part + 1)), ("uploadId", uploadID)])
+                        call.bodyBuffer = buffer
                         let response = try send(call, idempotent: true)
                         try check(response, "upload part \(part + 1)", bucket, key)
                         state.done(part, etag: response.etag ?? "")
@@ -176,7 +178,7 @@ extension S3Client {
 final class PartBuffers: @unchecked Sendable {
     static let shared = PartBuffers(count: S3Client.partWorkers, size: S3Client.partSize)
     private let condition = NSCondition()
-    private var free: [Data] = []
+    private var free: [ByteBuffer] = []
     private var made = 0
     private let count: Int
     private let size: Int
@@ -186,16 +188,16 @@ final class PartBuffers: @unchecked Sendable {
         self.size = size
     }
 
-    func take() -> Data {
+    func take() -> ByteBuffer {
         condition.lock()
         defer { condition.unlock() }
         while free.isEmpty && made == count { condition.wait() }
         if let buffer = free.popLast() { return buffer }
         made += 1
-        return Data(count: size)
+        return ByteBufferAllocator().buffer(capacity: size)
     }
 
-    func give(_ buffer: Data) {
+    func give(_ buffer: ByteBuffer) {
         condition.lock()
         free.append(buffer)
         condition.signal()

@@ -54,6 +54,9 @@ extension S3Client {
         var query: [(String, String)] = []
         var headers: [(String, String)] = []
         var body: Data? = nil
+        /// A body sent as it is, without a copy into the HTTP client's buffers (a multipart part);
+        /// used instead of `body` when set.
+        var bodyBuffer: ByteBuffer? = nil
     }
 
     /// An answer, its body read whole (error bodies and small objects).
@@ -90,14 +93,16 @@ extension S3Client {
     /// Signs a call at the current time into an AsyncHTTPClient request.
     func request(_ call: Call) throws -> HTTPClient.Request {
         let (host, path, url) = target(call)
-        let payloadHash = SigV4Signer.sha256Hex(call.body ?? Data())
+        let payloadHash = call.bodyBuffer.map { b in b.withUnsafeReadableBytes { SigV4Signer.sha256Hex($0) } }
+            ?? SigV4Signer.sha256Hex(call.body ?? Data())
         var headers = [("Host", host), ("x-amz-content-sha256", payloadHash)] + call.headers
         let signer = SigV4Signer(credentials: config.credentials, region: config.region)
         headers += signer.sign(SigV4Signer.Request(method: call.method.rawValue, path: path, query: call.query,
                                                    headers: headers, payloadHash: payloadHash), at: Date())
         var httpHeaders = HTTPHeaders()
         for (name, value) in headers { httpHeaders.add(name: name, value: value) }
-        let body: HTTPClient.Body? = call.body.map { .bytes($0) } ?? (call.method == .PUT || call.method == .POST ? .bytes(Data()) : nil)
+        let body: HTTPClient.Body? = call.bodyBuffer.map { .byteBuffer($0) } ?? call.body.map { .bytes($0) }
+            ?? (call.method == .PUT || call.method == .POST ? .bytes(Data()) : nil)
         return try HTTPClient.Request(url: url, method: call.method, headers: httpHeaders, body: body)
     }
 

@@ -169,6 +169,7 @@ public struct SigV4Signer: Sendable {
     }
 
     public static func sha256Hex(_ data: Data) -> String { hex(Data(SHA256.hash(data: data))) }
+    public static func sha256Hex(_ bytes: UnsafeRawBufferPointer) -> String { hex(Data(SHA256.hash(data: bytes))) }
 
     static func hex(_ data: Data) -> String {
         let digits = Array("0123456789abcdef".utf8)
