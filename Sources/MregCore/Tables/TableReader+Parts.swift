@@ -28,11 +28,11 @@ extension TableReader {
     /// parts at once when it is a large CSV file (see above).
     ///
     /// - Parameters:
+    ///   - partsFrom: the smallest file read in parts (tests read small files in parts).
     ///   - make: a new consumer (called once per part, and once more when the parts are given up).
     ///   - merge: appends the rows of `second` to `first`; `lineOffset` is to be added to the lines
     ///     `second` recorded (its rows' lines are counted as if the file were its header and its rows).
     /// - Returns: the id the file's bytes have as an object, and the consumer that read every row.
-    ///   - partsFrom: the smallest file read in parts (tests read small files in parts).
     static func read<C: TableConsumer>(path: String, source: String, format: TableFormat, partsFrom: Int = partsThreshold,
                                         inParts make: () throws -> C,
                                         merge: (_ first: C, _ second: C, _ lineOffset: Int) throws -> Void) throws -> (ObjectID, C) {
@@ -56,21 +56,29 @@ extension TableReader {
         /// header) or around the cut, or a quote in the header line.
         static func plan(path: String, source: String, minimum: Int) throws -> Parts? {
             let (fd, st) = try TableReader.openUserFile(path: path, source: source)
-            let size = Int(st.st_size)
-            func give(_ parts: Parts?) -> Parts? {
-                if parts == nil { Sys.close(fd) }
+            do {
+                guard let parts = try plan(fd: fd, path: path, size: Int(st.st_size), minimum: minimum) else {
+                    Sys.close(fd)
+                    return nil
+                }
                 return parts
+            } catch {
+                Sys.close(fd)
+                throw error
             }
-            guard size >= minimum, size > 0 else { return give(nil) }
+        }
+
+        private static func plan(fd: Int32, path: String, size: Int, minimum: Int) throws -> Parts? {
+            guard size >= minimum, size > 0 else { return nil }
             let window = 1 << 20
             var head = [UInt8](repeating: 0, count: window)
             let got = try head.withUnsafeMutableBytes { try Sys.preadFull(fd, $0.baseAddress!, window, at: 0, path: path) }
-            guard let headerEnd = head[0..<got].firstIndex(of: 0x0A), !head[0..<headerEnd].contains(0x22) else { return give(nil) }
+            guard let headerEnd = head[0..<got].firstIndex(of: 0x0A), !head[0..<headerEnd].contains(0x22) else { return nil }
             let from = max(Int(Double(size) * TableReader.partsSplit), headerEnd + 1)
             var around = [UInt8](repeating: 0, count: window)
             let n = try around.withUnsafeMutableBytes { try Sys.preadFull(fd, $0.baseAddress!, window, at: from, path: path) }
-            guard let lf = around[0..<n].firstIndex(of: 0x0A), from + lf + 1 < size else { return give(nil) }
-            return give(Parts(fd: fd, path: path, size: size, header: Array(head[0...headerEnd]), cut: from + lf + 1))
+            guard let lf = around[0..<n].firstIndex(of: 0x0A), from + lf + 1 < size else { return nil }
+            return Parts(fd: fd, path: path, size: size, header: Array(head[0...headerEnd]), cut: from + lf + 1)
         }
 
         /// Feeds bytes `from..<to` of the file to `body`, 1 MiB at a time.
