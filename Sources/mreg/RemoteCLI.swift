@@ -22,16 +22,6 @@ enum RemoteCLI {
             || (ProcessInfo.processInfo.environment["MREG_REGISTRY"].map(RemoteRegistries.isURL) ?? false)
     }
 
-    /// The registry this run names (the last `--registry`, else MREG_REGISTRY), if any.
-    static func namedRegistry(_ arguments: [String]) -> String? {
-        var named: String? = nil
-        for (i, a) in arguments.enumerated() {
-            if a == "--registry", i + 1 < arguments.count { named = arguments[i + 1] }
-            if a.hasPrefix("--registry=") { named = String(a.dropFirst("--registry=".count)) }
-        }
-        return named ?? ProcessInfo.processInfo.environment["MREG_REGISTRY"].flatMap { $0.isEmpty ? nil : $0 }
-    }
-
     /// The URL of the registry the options name (`--registry`, else MREG_REGISTRY), when it is one:
     /// fsck and gc then work on the bucket itself rather than on a working copy.
     static func url(_ global: GlobalOptions) -> String? {

@@ -8,18 +8,8 @@ import _MregTestSupport
 /// evaluation set and object id, or the same refusal.
 @Suite("Reading a table in two parts")
 struct PartsReadingTests {
-    /// A deterministic generator for the tables below.
-    struct Rng {
-        var s: UInt64
-        mutating func next() -> UInt64 {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
+    /// A deterministic generator for the tables below (the profiler's).
+    typealias Rng = SplitMix64
 
     /// Ids that stress the order: shared prefixes, one id the prefix of another, lengths on both
     /// sides of eight bytes, non-ASCII ids.
@@ -37,7 +27,7 @@ struct PartsReadingTests {
     /// column whose later values first appear late in the file), with CRLF line ends, blank
     /// lines and a byte-order mark when asked.
     static func table(rows: Int, seed: UInt64 = 1, crlf: Bool = false, bom: Bool = false) -> String {
-        var rng = Rng(s: seed)
+        var rng = Rng(seed: seed)
         let eol = crlf ? "\r\n" : "\n"
         var out = (bom ? "\u{FEFF}" : "") + "id,label,score,weight,segment" + eol
         for i in 0..<rows {
@@ -151,7 +141,7 @@ struct PartsReadingTests {
 
     @Test("merging two lists' byte orders gives the byte order of the lists joined")
     func mergedOrders() {
-        var rng = Rng(s: 9)
+        var rng = Rng(seed: 9)
         for round in 0..<50 {
             func list(_ n: Int) -> [String] {
                 let pool = ["", "a", "ab", "abc", "abcdefgh", "abcdefghi", "abcdefgh\u{0}", "é", "zz", "row-1", "row-10"]
@@ -170,4 +160,8 @@ struct PartsReadingTests {
         }
     }
 
+}
+
+extension SplitMix64 {
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }

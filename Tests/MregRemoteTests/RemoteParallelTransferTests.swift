@@ -80,22 +80,36 @@ struct RemoteParallelTransferTests {
         t.write("m.json", #"{"f1": 0.8}"#)
         #expect(mreg(["register", "fraud", "model", "--metrics", "m.json"], registry: "local").status == 0)
         // Flip the last byte of the largest object (an artifact file, stored raw).
+        let largest = try flipLargestObject { $0 - 1 }
+        try expectPushRefused(naming: largest.name)
+    }
+
+    /// Flips one byte (at `at(size)`) of the largest object of the registry `local`; its name
+    /// under `objects/`, its path and its bytes before.
+    func flipLargestObject(at: (Int) -> Int) throws -> (name: String, path: String, bytes: Data) {
         let objects = t.join("local/objects")
         let files = try FileManager.default.subpathsOfDirectory(atPath: objects).filter { $0.count == 65 }
         let largest = try #require(files.max { (t.read("local/objects/\($0)")?.count ?? 0) < (t.read("local/objects/\($1)")?.count ?? 0) })
         let path = objects + "/" + largest
-        var bytes = try #require(t.read("local/objects/\(largest)"))
-        bytes[bytes.count - 1] ^= 0xff
+        let before = try #require(t.read("local/objects/\(largest)"))
+        var bytes = before
+        bytes[at(bytes.count)] ^= 0x01
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
         try bytes.write(to: URL(fileURLWithPath: path))
+        return (largest, path, before)
+    }
 
+    /// `local` pushed to a new registry in the bucket: exit 1 naming the object that does not
+    /// verify; neither it nor `HEAD` in the bucket.
+    func expectPushRefused(naming object: String) throws {
         #expect(mreg(["init", url]).status == 0)
         let pushed = mreg(["push", "--to", url], registry: "local")
         #expect(pushed.status == 1, "\(pushed)")
         #expect(pushed.stderr.contains("does not verify"), "\(pushed.stderr)")
-        #expect(pushed.stderr.contains(largest.replacingOccurrences(of: "/", with: "")), "\(pushed.stderr)")
-        #expect(try S3ClientLiveTests.client().get(bucket: bucket, key: "team/models/fraud/HEAD") == nil)
-        #expect(try S3ClientLiveTests.client().head(bucket: bucket, key: "team/objects/\(largest)") == nil)
+        #expect(pushed.stderr.contains(object.replacingOccurrences(of: "/", with: "")), "\(pushed.stderr)")
+        let client = try S3ClientLiveTests.client()
+        #expect(try client.get(bucket: bucket, key: "team/models/fraud/HEAD") == nil)
+        #expect(try client.head(bucket: bucket, key: "team/objects/\(object)") == nil)
     }
 
     @Test("a corrupt large object, verified while its parts go up: the push fails naming it, the object never appears, the upload is aborted")
@@ -105,29 +119,13 @@ struct RemoteParallelTransferTests {
         t.write("model/w.bin", randomBytes(S3Client.singlePutLimit + 3 * S3Client.partSize / 2, seed: 77))
         t.write("m.json", #"{"f1": 0.8}"#)
         #expect(mreg(["register", "fraud", "model", "--metrics", "m.json"], registry: "local").status == 0)
-        let objects = t.join("local/objects")
-        let files = try FileManager.default.subpathsOfDirectory(atPath: objects).filter { $0.count == 65 }
-        let largest = try #require(files.max { (t.read("local/objects/\($0)")?.count ?? 0) < (t.read("local/objects/\($1)")?.count ?? 0) })
-        let path = objects + "/" + largest
-        var bytes = try #require(t.read("local/objects/\(largest)"))
-        #expect(bytes.count > S3Client.singlePutLimit)
-        bytes[bytes.count / 2] ^= 0x01
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-        try bytes.write(to: URL(fileURLWithPath: path))
-
-        #expect(mreg(["init", url]).status == 0)
-        let pushed = mreg(["push", "--to", url], registry: "local")
-        #expect(pushed.status == 1, "\(pushed)")
-        #expect(pushed.stderr.contains("does not verify"), "\(pushed.stderr)")
-        #expect(pushed.stderr.contains(largest.replacingOccurrences(of: "/", with: "")), "\(pushed.stderr)")
-        let client = try S3ClientLiveTests.client()
-        #expect(try client.head(bucket: bucket, key: "team/objects/\(largest)") == nil)
-        #expect(try client.get(bucket: bucket, key: "team/models/fraud/HEAD") == nil)
-        #expect(try client.uploads(bucket: bucket, prefix: "team/").isEmpty, "the multipart upload was aborted")
+        let largest = try flipLargestObject { $0 / 2 }
+        #expect(largest.bytes.count > S3Client.singlePutLimit)
+        try expectPushRefused(naming: largest.name)
+        #expect(try S3ClientLiveTests.client().uploads(bucket: bucket, prefix: "team/").isEmpty, "the multipart upload was aborted")
 
         // Repaired, the same push completes and the bytes come back.
-        bytes[bytes.count / 2] ^= 0x01
-        try bytes.write(to: URL(fileURLWithPath: path))
+        try largest.bytes.write(to: URL(fileURLWithPath: largest.path))
         #expect(mreg(["push", "--to", url], registry: "local").status == 0)
         #expect(mreg(["fetch", "fraud@1", "--out", "back"], registry: url, home: "other-home").status == 0)
         #expect(t.read("back/w.bin") == t.read("model/w.bin"))
