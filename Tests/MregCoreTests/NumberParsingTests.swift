@@ -83,6 +83,34 @@ struct NumberParsingTests {
         #expect(failures.isEmpty, "\(failures)")
     }
 
+    @Test("short decimals (up to 12 bytes, read by the short path): every form against strtod, and what is refused")
+    func shortDecimals() {
+        var rng = SplitMix(state: 71)
+        var failures: [String] = []
+        for _ in 0..<1_000_000 {
+            // 1–12 digits, leading zeros allowed, a point anywhere (or none), a sign or not.
+            let sign = ["", "-", "+"][Int(rng.next() % 3)]
+            let digits = 1 + Int(rng.next() % UInt64(12 - sign.count))
+            var body = (0..<digits).map { _ in String(rng.next() % 10) }.joined()
+            let point = Int(rng.next() % UInt64(digits + 2))
+            if point <= digits && body.count + sign.count < 12 {
+                body.insert(".", at: body.index(body.startIndex, offsetBy: point))
+            }
+            Self.check(Array((sign + body).utf8), &failures)
+        }
+        for text in ["0", "-0", "+0", "0.", ".0", "-.5", "+.5", "1.", "00012.5000", "999999999999", "-99999999999",
+                     "0.000000001", "123456.78901", "4503599627370497", "9007199254740993.0"] {
+            Self.check(Array(text.utf8), &failures)
+        }
+        #expect(failures.isEmpty, "\(failures)")
+        #expect(Array("-0".utf8).withUnsafeBufferPointer { NumberText.parse($0) }.map(\.sign) == .success(.minus))
+        for bad in [".", "-", "+", "-.", "+.", "1.2.3", "1-2", "--1", "1..", "..1", "1,5", "1 ", " 1", "0x1", "1e", "1.5e"] {
+            var refused = false
+            if case .failure(.notANumber) = Array(bad.utf8).withUnsafeBufferPointer({ NumberText.parse($0) }) { refused = true }
+            #expect(refused, "\(bad)")
+        }
+    }
+
     @Test("a character that is not a digit anywhere in a long fraction is refused")
     func strayCharacters() {
         var rng = SplitMix(state: 53)

@@ -21,6 +21,7 @@ enum NumberText {
     static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Result<Double, NumberProblem> {
         let n = b.count
         if n == 0 { return .failure(.empty) }
+        if n <= shortLimit, let v = shortDecimal(b) { return .success(v) }
         var i = 0
         var negative = false
         if b[0] == 0x2D || b[0] == 0x2B { negative = b[0] == 0x2D; i = 1 }
@@ -79,6 +80,44 @@ enum NumberText {
             if let v = eiselLemire(mantissa, exponent, negative: negative) { return .success(v) }
         }
         return strtodCopy(b)
+    }
+
+    /// The longest text `shortDecimal` reads: at most 12 digits, so the mantissa is below 2^53.
+    private static let shortLimit = 12
+
+    /// `[+-]digits[.digits]` of at most `shortLimit` bytes (a feature such as `-1234.567`): the
+    /// digits taken as they come, then Clinger's fast path, which always applies here (a mantissa
+    /// below 10^12 < 2^53, a power of ten of at most 12). The same value `parse` computes the long
+    /// way; nil (the long way decides) for anything else: an exponent, no digit, another character.
+    @inline(__always)
+    private static func shortDecimal(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
+        let n = b.count
+        var i = 0
+        var negative = false
+        if b[0] == 0x2D || b[0] == 0x2B { negative = b[0] == 0x2D; i = 1 }
+        let start = i
+        var mantissa: UInt64 = 0
+        while i < n, b[i] &- 0x30 < 10 {
+            mantissa = mantissa &* 10 &+ UInt64(b[i] &- 0x30)
+            i += 1
+        }
+        var digits = i - start
+        var exponent = 0
+        if i < n {
+            guard b[i] == 0x2E else { return nil }
+            i += 1
+            let fraction = i
+            while i < n, b[i] &- 0x30 < 10 {
+                mantissa = mantissa &* 10 &+ UInt64(b[i] &- 0x30)
+                i += 1
+            }
+            guard i == n else { return nil }
+            exponent = i - fraction
+            digits += exponent
+        }
+        guard digits > 0 else { return nil }
+        let v = exponent == 0 ? Double(mantissa) : Double(mantissa) / powers[exponent]
+        return negative ? -v : v
     }
 
     /// The value of eight ASCII digits loaded little-endian (the first digit in the low byte).
