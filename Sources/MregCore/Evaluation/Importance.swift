@@ -21,7 +21,7 @@ enum Importance {
             return out
         }
         let consumer = Consumer(source: source)
-        _ = try TableReader.read(path: path, source: source, format: .csv, into: consumer)
+        try TableReader.scan(path: path, source: source, format: .csv, into: consumer)
         return consumer.values
     }
 

@@ -82,7 +82,7 @@ final class BatchFeatureProfiler: TableConsumer {
         let needed = builder.edgesNeedingCounts()
         if !needed.isEmpty {
             let second = ProfileBuilder(source: source, reference: nil, exclude: roles, countingOnly: needed)
-            _ = try TableReader.read(path: path, source: source, format: format, into: second)
+            try TableReader.scan(path: path, source: source, format: format, into: second)
             builder.takeCounts(from: second)
         }
         return builder.profile()

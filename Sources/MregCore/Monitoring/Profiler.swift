@@ -30,12 +30,12 @@ public enum Profiler {
     public static func profile(path: String, source: String, format: TableFormat, reference: Profile? = nil,
                                exclude: Set<String> = []) throws -> Profile {
         let first = ProfileBuilder(source: source, reference: reference, exclude: exclude)
-        _ = try TableReader.read(path: path, source: source, format: format, into: first)
+        try TableReader.scan(path: path, source: source, format: format, into: first)
         // A second pass only for reference columns whose edges came from a sample.
         let needed = first.edgesNeedingCounts()
         if !needed.isEmpty {
             let second = ProfileBuilder(source: source, reference: nil, exclude: exclude, countingOnly: needed)
-            _ = try TableReader.read(path: path, source: source, format: format, into: second)
+            try TableReader.scan(path: path, source: source, format: format, into: second)
             first.takeCounts(from: second)
         }
         return first.profile()

@@ -112,9 +112,21 @@ final class TableReader {
 
     /// Reads a whole file; returns the id its bytes would have as an object.
     static func read(path: String, source: String, format: TableFormat, into consumer: TableConsumer) throws -> ObjectID {
+        try read(path: path, source: source, format: format, into: consumer, hashing: true)
+    }
+
+    /// Reads a whole file without hashing it: for a reader that keeps no object of the file (a
+    /// profile's reads).
+    static func scan(path: String, source: String, format: TableFormat, into consumer: TableConsumer) throws {
+        _ = try read(path: path, source: source, format: format, into: consumer, hashing: false)
+    }
+
+    /// The id is that of the bytes read when `hashing`, else of nothing.
+    private static func read(path: String, source: String, format: TableFormat, into consumer: TableConsumer,
+                             hashing: Bool) throws -> ObjectID {
         let (fd, st) = try openUserFile(path: path, source: source)
         defer { Sys.close(fd) }
-        let reader = TableReader(source: source, format: format, consumer: consumer)
+        let reader = TableReader(source: source, format: format, consumer: consumer, hashing: hashing)
         consumer.expect(bytes: Int(st.st_size))
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
