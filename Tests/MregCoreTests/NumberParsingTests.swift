@@ -33,7 +33,7 @@ struct NumberParsingTests {
     }
 
     /// A random finite double over the whole range (random bits), or uniform in [0, 1).
-    static func randomDouble(_ rng: inout SplitMix) -> Double {
+    static func randomDouble(_ rng: inout SplitMix64) -> Double {
         if rng.next() & 1 == 0 { return Double(rng.next() >> 11) * 0x1p-53 }
         while true {
             let v = Double(bitPattern: rng.next())
@@ -41,20 +41,9 @@ struct NumberParsingTests {
         }
     }
 
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("a million random doubles as %.17g, shortest, fixed and with exponents: strtod's bits")
     func randomDoubles() {
-        var rng = SplitMix(state: 13)
+        var rng = SplitMix64(seed: 13)
         var failures: [String] = []
         for k in 0..<1_000_000 {
             let v = Self.randomDouble(&rng)
@@ -71,7 +60,7 @@ struct NumberParsingTests {
 
     @Test("random decimal mantissas of 1–19 digits times every power of ten the table holds, and past it")
     func randomDecimals() {
-        var rng = SplitMix(state: 29)
+        var rng = SplitMix64(seed: 29)
         var failures: [String] = []
         for _ in 0..<1_000_000 {
             let digits = 1 + Int(rng.next() % 19)
@@ -85,7 +74,7 @@ struct NumberParsingTests {
 
     @Test("short decimals (up to 12 bytes, read by the short path): every form against strtod, and what is refused")
     func shortDecimals() {
-        var rng = SplitMix(state: 71)
+        var rng = SplitMix64(seed: 71)
         var failures: [String] = []
         for _ in 0..<1_000_000 {
             // 1–12 digits, leading zeros allowed, a point anywhere (or none), a sign or not.
@@ -113,7 +102,7 @@ struct NumberParsingTests {
 
     @Test("a character that is not a digit anywhere in a long fraction is refused")
     func strayCharacters() {
-        var rng = SplitMix(state: 53)
+        var rng = SplitMix64(seed: 53)
         var accepted: [String] = []
         for _ in 0..<100_000 {
             var text = Self.format("%.17g", Double(rng.next() >> 11) * 0x1p-53)
@@ -129,7 +118,7 @@ struct NumberParsingTests {
 
     @Test("halfway cases: integers and decimals exactly between two doubles round to even, as strtod")
     func halfway() {
-        var rng = SplitMix(state: 41)
+        var rng = SplitMix64(seed: 41)
         var failures: [String] = []
         // Integers of 54–63 bits that are odd multiples of half an ulp: exactly halfway.
         for bits in 54...63 {
