@@ -173,9 +173,7 @@ final class IdList: @unchecked Sendable {
                 bytes.withUnsafeBufferPointer { b in
                     pairs[i..<j].sort { x, y in
                         let (rx, ry) = (range(Int(x.row)), range(Int(y.row)))
-                        let common = min(rx.count, ry.count)
-                        let c = memcmp(b.baseAddress! + rx.lowerBound, b.baseAddress! + ry.lowerBound, common)
-                        return c != 0 ? c < 0 : rx.count < ry.count
+                        return Self.precedes(b.baseAddress.map { $0 + rx.lowerBound }, rx.count, b.baseAddress.map { $0 + ry.lowerBound }, ry.count)
                     }
                 }
             }
@@ -198,13 +196,7 @@ final class IdList: @unchecked Sendable {
                         // Whether id j of b sorts strictly before id i of a.
                         func before(_ j: Int, _ i: Int) -> Bool {
                             let (sa, sb) = (i == 0 ? 0 : Int(ae[i - 1]), j == 0 ? 0 : Int(be[j - 1]))
-                            let (la, lb) = (Int(ae[i]) - sa, Int(be[j]) - sb)
-                            let common = min(la, lb)
-                            if common > 0 {
-                                let c = memcmp(bb.baseAddress! + sb, ab.baseAddress! + sa, common)
-                                if c != 0 { return c < 0 }
-                            }
-                            return lb < la
+                            return precedes(bb.baseAddress.map { $0 + sb }, Int(be[j]) - sb, ab.baseAddress.map { $0 + sa }, Int(ae[i]) - sa)
                         }
                         var (i, j) = (0, 0)
                         while i < orderA.count && j < orderB.count {
@@ -221,6 +213,18 @@ final class IdList: @unchecked Sendable {
             }
         }
         return out
+    }
+
+    /// Whether the `xn` bytes at `x` sort strictly before the `yn` bytes at `y`: byte by byte
+    /// (unsigned), a prefix before what it begins.
+    @inline(__always)
+    static func precedes(_ x: UnsafePointer<UInt8>?, _ xn: Int, _ y: UnsafePointer<UInt8>?, _ yn: Int) -> Bool {
+        let common = min(xn, yn)
+        if common > 0, let x, let y {
+            let c = memcmp(x, y, common)
+            if c != 0 { return c < 0 }
+        }
+        return xn < yn
     }
 
     private struct Keyed { var key: UInt64; var row: UInt32 }
