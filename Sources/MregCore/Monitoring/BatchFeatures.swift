@@ -79,12 +79,7 @@ final class BatchFeatureProfiler: TableConsumer {
     /// `Profiler.profile` does); nil when the batch was not profiled.
     func profile(path: String, format: TableFormat) throws -> Profile? {
         guard let builder else { return nil }
-        let needed = builder.edgesNeedingCounts()
-        if !needed.isEmpty {
-            let second = ProfileBuilder(source: source, reference: nil, exclude: roles, countingOnly: needed)
-            try TableReader.scan(path: path, source: source, format: format, into: second)
-            builder.takeCounts(from: second)
-        }
+        try builder.countByRereading(path: path, format: format)
         return builder.profile()
     }
 }

@@ -31,13 +31,7 @@ public enum Profiler {
                                exclude: Set<String> = []) throws -> Profile {
         let first = ProfileBuilder(source: source, reference: reference, exclude: exclude)
         try TableReader.scan(path: path, source: source, format: format, into: first)
-        // A second pass only for reference columns whose edges came from a sample.
-        let needed = first.edgesNeedingCounts()
-        if !needed.isEmpty {
-            let second = ProfileBuilder(source: source, reference: nil, exclude: exclude, countingOnly: needed)
-            try TableReader.scan(path: path, source: source, format: format, into: second)
-            first.takeCounts(from: second)
-        }
+        try first.countByRereading(path: path, format: format)
         return first.profile()
     }
 }
@@ -249,7 +243,18 @@ final class ProfileBuilder: TableConsumer {
         return out
     }
 
-    func takeCounts(from second: ProfileBuilder) {
+    /// A second read of `path`, only when some column binned on its own edges had more values
+    /// than the sample holds and not all of them were counted (`edgesNeedingCounts`): their bins
+    /// are counted there, exactly.
+    func countByRereading(path: String, format: TableFormat) throws {
+        let needed = edgesNeedingCounts()
+        guard !needed.isEmpty else { return }
+        let second = ProfileBuilder(source: source, reference: nil, exclude: exclude, countingOnly: needed)
+        try TableReader.scan(path: path, source: source, format: format, into: second)
+        takeCounts(from: second)
+    }
+
+    private func takeCounts(from second: ProfileBuilder) {
         for (k, b) in second.accumulators.enumerated() {
             guard let interior = b.interior, let mine = columnIndex.firstIndex(of: second.columnIndex[k]) else { continue }
             accumulators[mine].interior = interior
