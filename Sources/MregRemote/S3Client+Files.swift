@@ -59,13 +59,13 @@ extension S3Client {
             let data = try handle.readToEnd() ?? Data()
             return try put(bucket: bucket, key: key, data: data, condition: condition)
         }
-        let verification = verifying.map { BackgroundCheck($0) }
-        defer { _ = verification?.result() }  // the check reads the file: never left running
+        let verification = verifying.map { BackgroundTask($0) }
+        defer { verification?.wait() }  // the check reads the file: never left running
         return try multipartUpload(bucket: bucket, key: key, path: path, size: size, condition: condition, verification: verification)
     }
 
     func multipartUpload(bucket: String, key: String, path: String, size: Int, condition: Condition,
-                         verification: BackgroundCheck? = nil) throws -> WriteOutcome {
+                         verification: BackgroundTask? = nil) throws -> WriteOutcome {
         let created = try send(Call(method: .POST, bucket: bucket, key: key, operation: "create multipart upload",
                                     query: [("uploads", "")]), idempotent: true)
         try check(created, "create multipart upload", bucket, key)
@@ -75,7 +75,7 @@ extension S3Client {
         do {
             let etags = try uploadParts(bucket: bucket, key: key, path: path, size: size, uploadID: uploadID)
             // The file verified before the object can appear.
-            if let error = verification?.result() { throw error }
+            if let error = verification?.wait() { throw error }
             var xml = "<CompleteMultipartUpload>"
             for (index, etag) in etags.enumerated() {
                 xml += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(etag)</ETag></Part>"
@@ -202,36 +202,6 @@ final class PartBuffers: @unchecked Sendable {
         free.append(buffer)
         condition.signal()
         condition.unlock()
-    }
-}
-
-/// A check of a file (its hash) run on a thread of its own while the file is uploaded.
-final class BackgroundCheck: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var finished = false
-    private var error: Error?
-
-    init(_ body: @escaping @Sendable () throws -> Void) {
-        let thread = Thread { [self] in
-            do { try body() } catch { lock.withLock { self.error = error } }
-            done.signal()
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
-    }
-
-    /// Waits for the check (at once when it has ended); its error, if it failed.
-    func result() -> Error? {
-        lock.lock()
-        if !finished {
-            lock.unlock()
-            done.wait()
-            lock.lock()
-            finished = true
-        }
-        defer { lock.unlock() }
-        return error
     }
 }
 

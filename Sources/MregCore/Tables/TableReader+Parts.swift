@@ -101,9 +101,7 @@ extension TableReader {
             let firstReader = TableReader(source: source, format: .csv, consumer: first)
             let secondReader = TableReader(source: source, format: .csv, consumer: second, hashing: false)
             let work = SecondPart(reader: secondReader, consumer: second, parts: self)
-            let thread = Thread { work.run() }
-            thread.stackSize = 8 << 20
-            thread.start()
+            let task = BackgroundTask(stackSize: 8 << 20) { try work.run() }
             var firstError: Error?
             do {
                 try stream(0, cut) { try firstReader.feed($0) }
@@ -121,9 +119,9 @@ extension TableReader {
                     firstError = error
                 }
             }
-            work.done.wait()
+            let secondError = task.wait()
             if let firstError { throw firstError }
-            if let error = work.error { throw error }
+            if let secondError { throw secondError }
             // The second reader counted its lines from its header copy (line 1): its first row,
             // on its line 2, is on the first reader's `line` in the file.
             try merge(first, second, firstReader.line - 2)
@@ -132,12 +130,11 @@ extension TableReader {
     }
 
     /// The second part's read, on its own thread: the header line, then the rows after the cut.
+    /// (Its reader and consumer are used by that thread alone until it has ended.)
     private final class SecondPart: @unchecked Sendable {
         let reader: TableReader
         let consumer: TableConsumer
         let parts: Parts
-        let done = DispatchSemaphore(value: 0)
-        var error: Error?
 
         init(reader: TableReader, consumer: TableConsumer, parts: Parts) {
             self.reader = reader
@@ -145,16 +142,11 @@ extension TableReader {
             self.parts = parts
         }
 
-        func run() {
-            defer { done.signal() }
-            do {
-                try parts.header.withUnsafeBufferPointer { try reader.feed($0) }
-                try parts.stream(parts.cut, parts.size) { try reader.feed($0) }
-                try reader.endRows()
-                try consumer.partRead()
-            } catch {
-                self.error = error
-            }
+        func run() throws {
+            try parts.header.withUnsafeBufferPointer { try reader.feed($0) }
+            try parts.stream(parts.cut, parts.size) { try reader.feed($0) }
+            try reader.endRows()
+            try consumer.partRead()
         }
     }
 }
