@@ -179,7 +179,7 @@ final class PartBuffers: @unchecked Sendable {
     static let shared = PartBuffers(count: S3Client.partWorkers, size: S3Client.partSize)
     private let condition = NSCondition()
     private var free: [ByteBuffer] = []
-    private var made = 0
+    private var madeCount = 0
     private let count: Int
     private let size: Int
 
@@ -191,10 +191,17 @@ final class PartBuffers: @unchecked Sendable {
     func take() -> ByteBuffer {
         condition.lock()
         defer { condition.unlock() }
-        while free.isEmpty && made == count { condition.wait() }
+        while free.isEmpty && madeCount == count { condition.wait() }
         if let buffer = free.popLast() { return buffer }
-        made += 1
+        madeCount += 1
         return ByteBufferAllocator().buffer(capacity: size)
+    }
+
+    /// How many buffers exist (never more than `count`).
+    var made: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return madeCount
     }
 
     func give(_ buffer: ByteBuffer) {
