@@ -117,7 +117,7 @@ public struct NumericProfile: Equatable, Sendable {
     /// the sample; the 0 % and 100 % ones are the exact min and max.
     public var percentiles: [Double]
     /// Values the percentiles and deciles were computed from: `count` when at most
-    /// `Profiler.sampleLimit`, else a uniform reservoir sample of that size (exact below it).
+    /// `Profiler.sampleLimit`, else a uniform sample of that size (exact below it).
     public var sample: Int
 
     public init(count: Int, missing: Int, min: Double, max: Double, mean: Double, std: Double, edges: [Double],

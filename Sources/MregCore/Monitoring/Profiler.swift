@@ -8,6 +8,10 @@
 /// always exact: against a reference's edges in the same pass; for a column with more values than
 /// the sample holds, from its distinct values' counts when it has at most `distinctLimit` of them
 /// (every value was counted), else by a second pass over the file once its edges are known.
+///
+/// A CSV file of 8 MiB or more is read in two halves at once, on two cores, whose accumulators
+/// are then merged (ProfileBuilder+Parts.swift says what that changes: rounding of the mean and
+/// standard deviation, and which values the sample of a large column holds).
 public enum Profiler {
     /// Values kept per numeric column for its quantiles.
     public static let sampleLimit = 10_000
@@ -29,9 +33,18 @@ public enum Profiler {
     ///   (no rows, ragged rows, not UTF-8) or more than `columnLimit` columns.
     public static func profile(path: String, source: String, format: TableFormat, reference: Profile? = nil,
                                exclude: Set<String> = []) throws -> Profile {
-        let first = ProfileBuilder(source: source, reference: reference, exclude: exclude)
-        try TableReader.scan(path: path, source: source, format: format, into: first)
-        try first.countByRereading(path: path, format: format)
+        try profile(path: path, source: source, format: format, reference: reference, exclude: exclude,
+                    partsFrom: TableReader.partsThreshold)
+    }
+
+    /// `profile(path:…)`, reading a CSV file of `partsFrom` bytes or more in two parts at once
+    /// (ProfileBuilder+Parts.swift).
+    static func profile(path: String, source: String, format: TableFormat, reference: Profile? = nil,
+                        exclude: Set<String> = [], partsFrom: Int) throws -> Profile {
+        let first = try TableReader.scan(path: path, source: source, format: format, partsFrom: partsFrom,
+                                         inParts: { ProfileBuilder(source: source, reference: reference, exclude: exclude) },
+                                         merge: { try $0.merge($1) })
+        try first.countByRereading(path: path, format: format, partsFrom: partsFrom)
         return first.profile()
     }
 }
@@ -50,7 +63,11 @@ struct ColumnAccumulator {
     var reservoir: [Double] = []
     var rng: SplitMix64
     /// Interior edges to count in (from a reference, or for a second pass), and the counts.
-    var interior: [Double]?
+    var interior: [Double]? { didSet { nine = interior.flatMap(NineEdges.init) } }
+    /// The same nine edges held inline, which is how values are counted: reading an array in the
+    /// per-value loop retains and releases it, and two threads counting the halves of one file
+    /// in edges that share one array buffer contended on its reference count (twice the CPU).
+    private(set) var nine: NineEdges?
     var outer: (lo: Double, hi: Double)?
     var counts = [Int](repeating: 0, count: 10)
     var below = 0
@@ -116,14 +133,14 @@ struct ColumnAccumulator {
             let j = Int(rng.next() % UInt64(n))
             if j < Profiler.sampleLimit { reservoir[j] = x }
         }
-        if let interior { count(x, interior) }
+        if let nine { count(x, nine) }
     }
 
     @inline(__always)
-    mutating func count(_ x: Double, _ interior: [Double], times: Int = 1) {
-        counts[Self.bin(x, interior)] += times
+    mutating func count(_ x: Double, _ edges: NineEdges) {
+        counts[edges.bin(x)] += 1
         if let outer {
-            if x < outer.lo { below += times } else if x > outer.hi { above += times }
+            if x < outer.lo { below += 1 } else if x > outer.hi { above += 1 }
         }
     }
 
@@ -162,6 +179,32 @@ struct ColumnAccumulator {
     }
 }
 
+/// A decile's nine interior edges, inline: `bin` is `ColumnAccumulator.bin` on them, without a
+/// branch and without touching an array.
+struct NineEdges {
+    let e: (Double, Double, Double, Double, Double, Double, Double, Double, Double)
+
+    init?(_ a: [Double]) {
+        guard a.count == 9 else { return nil }
+        e = (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
+    }
+
+    /// The number of edges at or below `x`.
+    @inline(__always)
+    func bin(_ x: Double) -> Int {
+        var n = e.0 <= x ? 1 : 0
+        n &+= e.1 <= x ? 1 : 0
+        n &+= e.2 <= x ? 1 : 0
+        n &+= e.3 <= x ? 1 : 0
+        n &+= e.4 <= x ? 1 : 0
+        n &+= e.5 <= x ? 1 : 0
+        n &+= e.6 <= x ? 1 : 0
+        n &+= e.7 <= x ? 1 : 0
+        n &+= e.8 <= x ? 1 : 0
+        return n
+    }
+}
+
 /// Deterministic 64-bit generator (Steele, Lea and Flood's SplitMix64) for the reservoirs.
 struct SplitMix64 {
     var state: UInt64
@@ -185,8 +228,9 @@ final class ProfileBuilder: TableConsumer {
     private(set) var names: [String] = []
     /// The profiled columns: their index in the table, and their accumulators.
     private(set) var columnIndex: [Int] = []
-    private(set) var accumulators: [ColumnAccumulator] = []
-    private(set) var rows = 0
+    /// (Set here and by `merge`, ProfileBuilder+Parts.swift.)
+    var accumulators: [ColumnAccumulator] = []
+    var rows = 0
 
     init(source: String, reference: Profile?, exclude: Set<String>, countingOnly: [String: [Double]]? = nil) {
         self.source = source
@@ -221,8 +265,8 @@ final class ProfileBuilder: TableConsumer {
         if countingOnly != nil {
             accumulators.withUnsafeMutableBufferPointer { acc in
                 for k in acc.indices {
-                    guard let interior = acc[k].interior, case .success(let x) = row.field(columnIndex[k]).number() else { continue }
-                    acc[k].count(x, interior)
+                    guard let nine = acc[k].nine, case .success(let x) = row.field(columnIndex[k]).number() else { continue }
+                    acc[k].count(x, nine)
                 }
             }
             return
@@ -246,11 +290,13 @@ final class ProfileBuilder: TableConsumer {
     /// A second read of `path`, only when some column binned on its own edges had more values
     /// than the sample holds and not all of them were counted (`edgesNeedingCounts`): their bins
     /// are counted there, exactly.
-    func countByRereading(path: String, format: TableFormat) throws {
+    /// A large CSV file is read in two parts at once, their counts added.
+    func countByRereading(path: String, format: TableFormat, partsFrom: Int = TableReader.partsThreshold) throws {
         let needed = edgesNeedingCounts()
         guard !needed.isEmpty else { return }
-        let second = ProfileBuilder(source: source, reference: nil, exclude: exclude, countingOnly: needed)
-        try TableReader.scan(path: path, source: source, format: format, into: second)
+        let second = try TableReader.scan(path: path, source: source, format: format, partsFrom: partsFrom,
+                                          inParts: { [source, exclude] in ProfileBuilder(source: source, reference: nil, exclude: exclude, countingOnly: needed) },
+                                          merge: { try $0.merge($1) })
         takeCounts(from: second)
     }
 

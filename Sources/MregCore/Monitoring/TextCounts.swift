@@ -32,10 +32,10 @@ struct TextCounts {
         slots = [Int32](repeating: 0, count: size)
     }
 
-    /// Counts one occurrence of `text`: true when it was counted, false when it is a new value and
-    /// `limit` values are kept already (then nothing changes).
+    /// Counts one occurrence of `text` (or `times`): true when it was counted, false when it is a
+    /// new value and `limit` values are kept already (then nothing changes).
     @inline(__always)
-    mutating func add(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+    mutating func add(_ text: UnsafeBufferPointer<UInt8>, times: Int = 1) -> Bool {
         let h = Self.hash(text)
         let mask = slots.count - 1
         var s = Int(truncatingIfNeeded: h) & mask
@@ -43,8 +43,8 @@ struct TextCounts {
             let e = Int(slots[s])
             if e == 0 { break }
             if hashes[e - 1] == h && lengths[e - 1] == text.count && equal(e - 1, text) {
-                counts[e - 1] += 1
-                total += 1
+                counts[e - 1] += times
+                total += times
                 return true
             }
             s = (s + 1) & mask
@@ -53,12 +53,21 @@ struct TextCounts {
         hashes.append(h)
         starts.append(arena.count)
         lengths.append(text.count)
-        counts.append(1)
+        counts.append(times)
         arena.append(contentsOf: text)
         count += 1
-        total += 1
+        total += times
         slots[s] = Int32(count)
         return true
+    }
+
+    /// Counts every value of `later` (values read after this table's, with their counts) in the
+    /// order `later` first saw them, as if they had been added one by one: a new value that finds
+    /// `limit` values kept is not counted. Returns the occurrences not counted.
+    mutating func absorb(_ later: TextCounts) -> Int {
+        var left = 0
+        later.forEach { text, c in if !add(text, times: c) { left += c } }
+        return left
     }
 
     private func equal(_ e: Int, _ text: UnsafeBufferPointer<UInt8>) -> Bool {

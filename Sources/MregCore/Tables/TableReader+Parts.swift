@@ -12,6 +12,9 @@ import Foundation
 /// behind a copy of the header line. The second consumer is then merged into the first, which
 /// must leave it exactly as one consumer that had read every row in order.
 ///
+/// A read that keeps no object of the file (`hashing: false`, a profile's reads) hashes nothing and
+/// cuts the file in the middle.
+///
 /// The cut is only taken as a row boundary when the first part ends cleanly (its reader is not
 /// inside a quoted field there). Whenever the parts cannot be used (a quoted field across the
 /// cut, any error in either part or in the merge), the file is read again the ordinary way, in
@@ -29,19 +32,30 @@ extension TableReader {
     ///
     /// - Parameters:
     ///   - partsFrom: the smallest file read in parts (tests read small files in parts).
+    ///   - hashing: false for a read that keeps no object of the file: nothing is hashed (the
+    ///     returned id is that of no bytes) and the cut is in the middle.
     ///   - make: a new consumer (called once per part, and once more when the parts are given up).
     ///   - merge: appends the rows of `second` to `first`; `lineOffset` is to be added to the lines
     ///     `second` recorded (its rows' lines are counted as if the file were its header and its rows).
     /// - Returns: the id the file's bytes have as an object, and the consumer that read every row.
     static func read<C: TableConsumer>(path: String, source: String, format: TableFormat, partsFrom: Int = partsThreshold,
-                                        inParts make: () throws -> C,
+                                        hashing: Bool = true, inParts make: () throws -> C,
                                         merge: (_ first: C, _ second: C, _ lineOffset: Int) throws -> Void) throws -> (ObjectID, C) {
-        if format == .csv, let parts = try? Parts.plan(path: path, source: source, minimum: partsFrom) {
+        if format == .csv,
+           let parts = try? Parts.plan(path: path, source: source, minimum: partsFrom, split: hashing ? partsSplit : 0.5) {
             defer { Sys.close(parts.fd) }
-            if let read = try? parts.read(source: source, make: make, merge: merge) { return read }
+            if let read = try? parts.read(source: source, hashing: hashing, make: make, merge: merge) { return read }
         }
         let consumer = try make()
-        return (try read(path: path, source: source, format: format, into: consumer), consumer)
+        return (try read(path: path, source: source, format: format, into: consumer, hashing: hashing), consumer)
+    }
+
+    /// `scan(path:source:format:into:)` in two parts at once when the file is a large CSV file: for
+    /// consumers that record no lines (a profile's), so `merge` is not given a line offset.
+    static func scan<C: TableConsumer>(path: String, source: String, format: TableFormat, partsFrom: Int = partsThreshold,
+                                        inParts make: () throws -> C, merge: (_ first: C, _ second: C) throws -> Void) throws -> C {
+        try read(path: path, source: source, format: format, partsFrom: partsFrom, hashing: false, inParts: make,
+                 merge: { first, second, _ in try merge(first, second) }).1
     }
 
     /// Where a file is cut: its size, the header line's bytes and the first byte of the second part.
@@ -54,10 +68,10 @@ extension TableReader {
 
         /// Nil when the file is read in one part: small, no line break in its first MiB (the
         /// header) or around the cut, or a quote in the header line.
-        static func plan(path: String, source: String, minimum: Int) throws -> Parts? {
+        static func plan(path: String, source: String, minimum: Int, split: Double) throws -> Parts? {
             let (fd, st) = try TableReader.openUserFile(path: path, source: source)
             do {
-                guard let parts = try plan(fd: fd, path: path, size: Int(st.st_size), minimum: minimum) else {
+                guard let parts = try plan(fd: fd, path: path, size: Int(st.st_size), minimum: minimum, split: split) else {
                     Sys.close(fd)
                     return nil
                 }
@@ -68,13 +82,13 @@ extension TableReader {
             }
         }
 
-        private static func plan(fd: Int32, path: String, size: Int, minimum: Int) throws -> Parts? {
+        private static func plan(fd: Int32, path: String, size: Int, minimum: Int, split: Double) throws -> Parts? {
             guard size >= minimum, size > 0 else { return nil }
             let window = 1 << 20
             var head = [UInt8](repeating: 0, count: window)
             let got = try head.withUnsafeMutableBytes { try Sys.preadFull(fd, $0.baseAddress!, window, at: 0, path: path) }
             guard let headerEnd = head[0..<got].firstIndex(of: 0x0A), !head[0..<headerEnd].contains(0x22) else { return nil }
-            let from = max(Int(Double(size) * TableReader.partsSplit), headerEnd + 1)
+            let from = max(Int(Double(size) * split), headerEnd + 1)
             var around = [UInt8](repeating: 0, count: window)
             let n = try around.withUnsafeMutableBytes { try Sys.preadFull(fd, $0.baseAddress!, window, at: from, path: path) }
             guard let lf = around[0..<n].firstIndex(of: 0x0A), from + lf + 1 < size else { return nil }
@@ -94,11 +108,11 @@ extension TableReader {
             }
         }
 
-        func read<C: TableConsumer>(source: String, make: () throws -> C, merge: (C, C, Int) throws -> Void) throws -> (ObjectID, C) {
+        func read<C: TableConsumer>(source: String, hashing: Bool, make: () throws -> C, merge: (C, C, Int) throws -> Void) throws -> (ObjectID, C) {
             let first = try make(), second = try make()
-            first.expect(bytes: size)
+            first.expect(bytes: hashing ? size : cut)
             second.expect(bytes: size - cut)
-            let firstReader = TableReader(source: source, format: .csv, consumer: first)
+            let firstReader = TableReader(source: source, format: .csv, consumer: first, hashing: hashing)
             let secondReader = TableReader(source: source, format: .csv, consumer: second, hashing: false)
             let work = SecondPart(reader: secondReader, consumer: second, parts: self)
             let task = BackgroundTask(stackSize: 8 << 20) { try work.run() }
@@ -113,7 +127,7 @@ extension TableReader {
             // the second part is waited for: it borrows this descriptor).
             if firstError == nil {
                 do {
-                    try stream(cut, size) { firstReader.hashOnly($0) }
+                    if hashing { try stream(cut, size) { firstReader.hashOnly($0) } }
                     try first.partRead()
                 } catch {
                     firstError = error

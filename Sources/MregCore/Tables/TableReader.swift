@@ -122,8 +122,8 @@ final class TableReader {
     }
 
     /// The id is that of the bytes read when `hashing`, else of nothing.
-    private static func read(path: String, source: String, format: TableFormat, into consumer: TableConsumer,
-                             hashing: Bool) throws -> ObjectID {
+    static func read(path: String, source: String, format: TableFormat, into consumer: TableConsumer,
+                     hashing: Bool) throws -> ObjectID {
         let (fd, st) = try openUserFile(path: path, source: source)
         defer { Sys.close(fd) }
         let reader = TableReader(source: source, format: format, consumer: consumer, hashing: hashing)
