@@ -56,6 +56,13 @@ public final class S3Storage: RegistryStorage {
         try client.list(bucket: bucket, prefix: prefix + keyPrefix).map { String($0.key.dropFirst(prefix.count)) }.sorted()
     }
 
+    /// One LIST per 1,000 keys; the versions are the listing's ETags, which are a GET's.
+    public func listVersions(_ keyPrefix: String) throws -> [(key: String, version: String?)] {
+        try client.list(bucket: bucket, prefix: prefix + keyPrefix)
+            .map { (key: String($0.key.dropFirst(prefix.count)), version: $0.etag.isEmpty ? nil : $0.etag) }
+            .sorted { $0.key < $1.key }
+    }
+
     public func delete(_ key: String) throws { try client.delete(bucket: bucket, key: prefix + key) }
 
     public func download(_ key: String, to path: String) throws -> Bool {

@@ -47,4 +47,33 @@ struct RegistryStorageTests {
         #expect(!RemoteRegistries.isURL("/srv/a://b"))
         #expect(throws: MregError.self) { try Registry.open(explicit: "gs://bucket/x") }
     }
+
+    @Test("the ref cache: an entry is used at its version only, never damaged, never outside its root")
+    func refCache() throws {
+        let t = TemporaryDirectory("mreg-refcache")
+        let cache = RefCache(cache: t.path)
+        let head = Array("sha256:ab\n".utf8)
+        #expect(cache.read("models/a/HEAD", version: "\"e1\"") == nil)
+        cache.write("models/a/HEAD", head, version: "\"e1\"")
+        #expect(cache.read("models/a/HEAD", version: "\"e1\"") == head)
+        #expect(cache.read("models/a/HEAD", version: "e1") == head)  // a listing's ETag without quotes
+        #expect(cache.read("models/a/HEAD", version: "\"e2\"") == nil)
+        cache.write("models/a/HEAD", Array("sha256:cd\n".utf8), version: "\"e2\"")
+        #expect(cache.read("models/a/HEAD", version: "\"e1\"") == nil)
+        #expect(cache.read("models/a/HEAD", version: "\"e2\"") == Array("sha256:cd\n".utf8))
+        // A damaged entry (its bytes no longer hash to its line) is not used.
+        let path = t.join("refs/models/a/HEAD")
+        var bytes = try #require(FileManager.default.contents(atPath: path))
+        bytes[bytes.count - 2] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect(cache.read("models/a/HEAD", version: "\"e2\"") == nil)
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(cache.read("models/a/HEAD", version: "garbage") == nil)
+        // Keys that would leave the cache are neither written nor read; an empty version never matches.
+        cache.write("models/../../x", head, version: "e")
+        #expect(!FileManager.default.fileExists(atPath: t.join("x")) && !FileManager.default.fileExists(atPath: t.join("../x")))
+        #expect(cache.read("models/../../x", version: "e") == nil)
+        #expect(!RefCache.safe("models//HEAD") && !RefCache.safe("models/./HEAD") && RefCache.safe("models/a/versions/1"))
+        #expect(!RefCache.same("", ""))
+    }
 }

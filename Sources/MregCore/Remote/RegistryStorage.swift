@@ -23,6 +23,9 @@ public protocol RegistryStorage: AnyObject, Sendable {
     func compareAndSwap(_ key: String, _ bytes: [UInt8], expected: String?) throws -> Bool
     /// Every key under `prefix`, sorted.
     func list(_ prefix: String) throws -> [String]
+    /// Every key under `prefix`, sorted, with its version token where the listing gives it (S3's
+    /// ETags; nil for a directory): a reader can skip the keys it holds at that version already.
+    func listVersions(_ prefix: String) throws -> [(key: String, version: String?)]
     func delete(_ key: String) throws
     /// Streams the key into a new file at `path`; false (and no file) when absent.
     func download(_ key: String, to path: String) throws -> Bool
@@ -34,6 +37,11 @@ public protocol RegistryStorage: AnyObject, Sendable {
 }
 
 extension RegistryStorage {
+    /// The keys, without versions.
+    public func listVersions(_ prefix: String) throws -> [(key: String, version: String?)] {
+        try list(prefix).map { ($0, nil) }
+    }
+
     /// `uploadIfAbsent(_:from:verifying:)` with nothing to verify.
     public func uploadIfAbsent(_ key: String, from path: String) throws -> Bool {
         try uploadIfAbsent(key, from: path, verifying: nil)

@@ -10,6 +10,7 @@ import Foundation
 /// `HEAD` by compare-and-swap against the version read at the start, then new version indexes.
 ///
 ///     <cache>/objects/…     immutable objects from the remote, shared by every command
+///     <cache>/refs/models/… refs as last read, with their versions (`RefCache`)
 ///     <cache>/tmp/          downloads in progress
 ///     <cache>/work/PID-N/   one command's working registry (its own objects/, tmp/, models/)
 ///
@@ -21,6 +22,7 @@ public final class RemoteSession: @unchecked Sendable {
     let cache: String
     let work: String
     let cacheStore: ObjectStore
+    let refCache: RefCache
     /// Refs as read at the start: key → (bytes, version).
     var pulled: [String: (bytes: [UInt8], version: String)] = [:]
     /// Objects that came from the remote (not to be pushed back).
@@ -37,6 +39,7 @@ public final class RemoteSession: @unchecked Sendable {
         defer { Sys.close(config) }
         try Sys.writeAll(config, Registry.configBytes, path: work + "/" + Registry.configName)
         cacheStore = ObjectStore(root: cache + "/objects", tmpDir: cache + "/tmp")
+        refCache = RefCache(cache: cache)
         registry = try Registry.openAt(work, how: storage.location)
         ObjectSources.register(root: registry.store.root) { [weak self] id in try self?.fetch(id) ?? false }
     }
@@ -74,11 +77,28 @@ public final class RemoteSession: @unchecked Sendable {
 
     /// Reads every ref under `models/` into the working copy, and fills in version indexes that a
     /// writer cut short after its `HEAD` moved did not write (they follow from the history).
+    ///
+    /// Refs are listed with their versions, and only those the local cache does not hold at that
+    /// version are read (`RefCache`): on a warm cache, one LIST and the GETs of the refs that
+    /// changed since the last command.
     func pull() throws {
-        let keys = try storage.list("models/").filter(Self.isRef)
+        let listed = try storage.listVersions("models/").filter { Self.isRef($0.key) }
+        if let bad = listed.first(where: { !RefCache.safe($0.key) }) {
+            throw MregError.corrupt("\(storage.location)/\(bad.key): not a ref name (an empty, . or .. component)")
+        }
         let read = SharedValue([String: (bytes: [UInt8], version: String)]())
-        try ParallelWork.forEach(keys.count) { [storage] i in
-            if let ref = try storage.get(keys[i]) { read.update { $0[keys[i]] = ref } }
+        var toGet: [String] = []
+        for (key, version) in listed {
+            if let version, let bytes = refCache.read(key, version: version) {
+                read.update { $0[key] = (bytes, version) }
+            } else {
+                toGet.append(key)
+            }
+        }
+        try ParallelWork.forEach(toGet.count) { [storage, refCache, toGet] i in
+            guard let ref = try storage.get(toGet[i]) else { return }
+            read.update { $0[toGet[i]] = ref }
+            refCache.write(toGet[i], ref.bytes, version: ref.version)
         }
         pulled = read.value
         for (key, ref) in pulled.sorted(by: { $0.key < $1.key }) {
