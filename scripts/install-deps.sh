@@ -2,7 +2,7 @@
 # Installs, from Debian's packages, what building and testing mreg needs and a fresh machine may
 # lack: zlib's headers and pkg-config (the build), ssh-keygen (the signing interoperability tests),
 # chromium (the dashboard's browser tests), python3-venv and curl (the S3 server of the remote
-# tests, scripts/s3-server.sh). Does nothing when everything is there.
+# tests, scripts/s3-server.sh, and the STS server of the role-credential tests, scripts/sts-server.sh). Does nothing when everything is there.
 set -euo pipefail
 
 need=()

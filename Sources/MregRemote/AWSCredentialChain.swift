@@ -4,15 +4,20 @@ import MregCore
 import NIOCore
 import NIOHTTP1
 
-/// Where credentials come from when no key is in the environment, in botocore's order after its
-/// environment and shared-credentials-file providers: the profile's `credential_process`, the
-/// profile's keys in the config file, the container endpoint (ECS, EKS Pod Identity), then EC2
-/// instance metadata (IMDSv2). Each answers temporary credentials: a session token and an expiry.
+/// Where credentials come from when no key is in the environment, in botocore's order: a role
+/// (an assume-role profile, or web identity: AWSCredentialChain+Roles.swift) before the
+/// shared-credentials file; after it the profile's `credential_process`, the profile's keys in the
+/// config file, the container endpoint (ECS, EKS Pod Identity), then EC2 instance metadata
+/// (IMDSv2). Each answers temporary credentials: a session token and an expiry.
 struct AWSCredentialChain {
     let env: [String: String]
     let profile: String
     /// The profile's settings from the config file (and the credentials file, as botocore merges them).
     let settings: [String: String]
+    /// Every profile's settings, by name (for a role's `source_profile`).
+    let profiles: [String: [String: String]]
+    /// The region (STS is called in it).
+    let region: String
 
     /// Temporary credentials, with their expiry when the source gave one.
     struct Found {
@@ -212,13 +217,14 @@ struct AWSCredentialChain {
     }
 
     /// One small HTTP request with a deadline: status and body.
-    static func fetch(_ method: HTTPMethod, _ url: String, headers: [(String, String)], timeout: Double, what: String) throws
-        -> (status: UInt, body: Data) {
+    static func fetch(_ method: HTTPMethod, _ url: String, headers: [(String, String)], body: Data? = nil, timeout: Double,
+                      what: String) throws -> (status: UInt, body: Data) {
         var request: HTTPClient.Request
         do { request = try HTTPClient.Request(url: url, method: method) } catch {
             throw MregError(.invalidInput, "\(what): \(url) is not a URL")
         }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .byteBuffer(ByteBuffer(bytes: body)) }
         let response = try S3Client.processClient.execute(request: request, deadline: .now() + .milliseconds(Int64(timeout * 1000))).wait()
         let body = response.body.map { Data($0.readableBytesView) } ?? Data()
         return (response.status.code, body)

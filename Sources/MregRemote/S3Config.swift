@@ -5,7 +5,9 @@ import MregCore
 /// read them.
 ///
 /// - credentials, in botocore's order: `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY`
-///   (+ `AWS_SESSION_TOKEN`); the profile's (`AWS_PROFILE`, else `default`) keys in
+///   (+ `AWS_SESSION_TOKEN`); a role: the profile's `role_arn` with `source_profile` or
+///   `credential_source` (STS AssumeRole), or web identity (`AWS_WEB_IDENTITY_TOKEN_FILE`, or the
+///   profile's `web_identity_token_file`); the profile's (`AWS_PROFILE`, else `default`) keys in
 ///   `AWS_SHARED_CREDENTIALS_FILE` (`~/.aws/credentials`, section `[NAME]`); the profile's
 ///   `credential_process`; its keys in `AWS_CONFIG_FILE` (`~/.aws/config`, section
 ///   `[profile NAME]`, or `[default]`); the container endpoint (`AWS_CONTAINER_CREDENTIALS_*`);
@@ -62,17 +64,23 @@ public struct S3Config: Sendable, Equatable {
         }
         func variable(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
 
-        func keys(_ section: [String: String]) -> AWSCredentials? {
-            guard let key = section["aws_access_key_id"].flatMap({ $0.isEmpty ? nil : $0 }),
-                  let secret = section["aws_secret_access_key"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
-            return AWSCredentials(accessKeyID: key, secretAccessKey: secret,
-                                  sessionToken: section["aws_session_token"].flatMap { $0.isEmpty ? nil : $0 })
+        let keys = AWSCredentialChain.keys
+        // Every profile, for a role's source_profile: the config file's, overridden by the credentials file's.
+        var profiles: [String: [String: String]] = [:]
+        for (section, values) in configSections {
+            let name = section == "default" ? "default" : section.hasPrefix("profile ") ? String(section.dropFirst("profile ".count)) : nil
+            if let name { profiles[name, default: [:]].merge(values) { $1 } }
         }
-        let chain = AWSCredentialChain(env: env, profile: profile, settings: fromConfig.merging(fromCredentials) { $1 })
+        for (name, values) in credSections { profiles[name, default: [:]].merge(values) { $1 } }
+        let region = variable("AWS_REGION") ?? variable("AWS_DEFAULT_REGION") ?? setting("region") ?? "us-east-1"
+        let chain = AWSCredentialChain(env: env, profile: profile, settings: fromConfig.merging(fromCredentials) { $1 },
+                                       profiles: profiles, region: region)
         let credentials: AWSCredentials
         var expiration: Date? = nil
         if let key = variable("AWS_ACCESS_KEY_ID"), let secret = variable("AWS_SECRET_ACCESS_KEY") {
             credentials = AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: variable("AWS_SESSION_TOKEN"))
+        } else if let role = try chain.fromRole() {
+            (credentials, expiration) = (role.credentials, role.expiration)
         } else if let fromFile = keys(fromCredentials) {
             credentials = fromFile
         } else if let found = try chain.fromProcessOrProfile(configKeys: keys(fromConfig)) ?? chain.fromServices() {
@@ -84,7 +92,6 @@ public struct S3Config: Sendable, Equatable {
                 (no credential_process, container or instance-metadata credentials either)
                 """)
         }
-        let region = variable("AWS_REGION") ?? variable("AWS_DEFAULT_REGION") ?? setting("region") ?? "us-east-1"
         let endpoint = variable("AWS_ENDPOINT_URL_S3") ?? variable("AWS_ENDPOINT_URL") ?? setting("endpoint_url")
             ?? "https://s3.\(region).amazonaws.com"
         var addressing: Addressing? = nil
