@@ -62,6 +62,11 @@ final class RemoteRefCacheTests {
         let (warm, warmRefs) = run(["list", "fraud"], cache: "b")
         #expect(warm.status == 0 && warm.stdout == cold.stdout)
         #expect(warmRefs == [])
+        // A change made on refs from the cache: its compare-and-swap sends the cached ETag, and wins.
+        let (staged, stagedRefs) = run(["promote", "fraud@1", "--stage", "staging"], cache: "b")
+        #expect(staged.status == 0, "\(staged)")
+        #expect(stagedRefs == [])
+        #expect(mreg(["resolve", "fraud@staging"], cache: "a").stdout.hasPrefix("fraud@1 sha256:"))
         // Another shell promotes: only the HEAD that moved is read, and its new value is used.
         #expect(mreg(["promote", "fraud@2", "--stage", "production"], cache: "a").status == 0)
         let (moved, movedRefs) = run(["resolve", "fraud@production"], cache: "b")

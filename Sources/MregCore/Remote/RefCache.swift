@@ -19,15 +19,16 @@ struct RefCache {
 
     init(cache: String) { root = cache + "/refs" }
 
-    /// The bytes of `key` at `version`, or nil when the cache does not hold that version.
-    func read(_ key: String, version: String) -> [UInt8]? {
+    /// The bytes of `key` at `version`, with the version as the GET that read them gave it (what
+    /// a compare-and-swap is to send back), or nil when the cache does not hold that version.
+    func read(_ key: String, version: String) -> (bytes: [UInt8], version: String)? {
         guard Self.safe(key), let entry = try? Sys.readFile(root + "/" + key, limit: 1 << 20, noFollow: true) else { return nil }
         guard let first = entry.firstIndex(of: 0x0A),
               let second = entry[(first + 1)...].firstIndex(of: 0x0A),
               Self.same(String(decoding: entry[..<first], as: UTF8.self), version) else { return nil }
         let bytes = Array(entry[(second + 1)...])
         guard String(decoding: entry[(first + 1)..<second], as: UTF8.self) == Self.hex(bytes) else { return nil }
-        return bytes
+        return (bytes, String(decoding: entry[..<first], as: UTF8.self))
     }
 
     /// Keeps `bytes` as `key` at `version`; best effort (a cache that cannot be written is not an error).

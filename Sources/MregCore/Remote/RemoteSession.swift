@@ -89,8 +89,8 @@ public final class RemoteSession: @unchecked Sendable {
         let read = SharedValue([String: (bytes: [UInt8], version: String)]())
         var toGet: [String] = []
         for (key, version) in listed {
-            if let version, let bytes = refCache.read(key, version: version) {
-                read.update { $0[key] = (bytes, version) }
+            if let version, let cached = refCache.read(key, version: version) {
+                read.update { $0[key] = cached }
             } else {
                 toGet.append(key)
             }
