@@ -64,6 +64,53 @@ struct RemoteRegistryEndToEndTests {
         #expect(mreg(["log", "fraud"], home: "alice").stdout.contains("promoted"))
     }
 
+    @Test("gates, baseline, promote, rollback, sign on S3; diff, check, log, show, gates read the same from the bucket as from a clone of it")
+    func commandsMatchADirectory() throws {
+        #expect(mreg(["init", url]).status == 0)
+        for n in 1...3 { #expect(registerVersion(n).status == 0) }
+        t.write("base.json", #"{"f1": 0.7, "latency_p99_ms": 30}"#)
+        #expect(mreg(["baseline", "fraud", "rules-v1", "--metrics", "base.json"]).status == 0)
+        t.write("policy.yaml", """
+            lower_is_better: [latency_p99_ms]
+            stages:
+              production:
+                gates:
+                  - f1 > baseline.rules-v1
+                  - latency_p99_ms <= champion * 1.10
+            """)
+        let gates = mreg(["gates", "fraud", "--set", "policy.yaml"], home: "bob")
+        #expect(gates.status == 0, "\(gates)")
+        for n in 1...2 {
+            let r = mreg(["promote", "fraud@\(n)", "--stage", "production"], home: n == 1 ? "alice" : "bob")
+            #expect(r.status == 0, "\(r)")
+        }
+        let rolled = mreg(["rollback", "fraud", "--stage", "production", "--to", "fraud@1", "--reason", "parity test"], home: "carol")
+        #expect(rolled.status == 0, "\(rolled)")
+        var env = server.awsEnvironment
+        env["HOME"] = t.mkdir("erin")
+        #expect(Mreg.run(["key", "generate", "--out", t.join("signer")], cwd: t.path, env: env).status == 0)
+        let signed = mreg(["sign", "fraud@production", "--key", t.join("signer"), "--json"], home: "alice")
+        #expect(signed.status == 0, "\(signed)")
+
+        // A clone of the bucket, and the same questions asked of both.
+        let cloned = Mreg.run(["clone", url, t.join("copy")], cwd: t.path, env: env)
+        #expect(cloned.status == 0, "\(cloned)")
+        let questions: [[String]] = [
+            ["log", "fraud", "--json"], ["diff", "fraud@3", "fraud@1", "--json"], ["diff", "fraud@production~1", "fraud@production"],
+            ["check", "fraud@3", "--json"], ["gates", "fraud", "--json"], ["show", "fraud@production", "--json"],
+            ["list", "fraud", "--json"], ["resolve", "fraud@production"],
+        ]
+        for q in questions {
+            let remote = mreg(q, home: "erin")
+            let local = Mreg.run(q, cwd: t.path, env: env, registry: t.join("copy"))
+            #expect(remote.status == local.status && remote.stdout == local.stdout, "\(q): \(remote) against \(local)")
+            #expect(remote.status == 0 || remote.status == 3, "\(q): \(remote)")
+        }
+        #expect(mreg(["log", "fraud"], home: "erin").stdout.contains("signed"))
+        let fsck = Mreg.run(["fsck"], cwd: t.path, env: env, registry: t.join("copy"))
+        #expect(fsck.status == 0, "\(fsck)")
+    }
+
     @Test("a missing registry, a wrong secret: one-line errors, exit 2, 1")
     func errors() {
         let missing = mreg(["list"])
