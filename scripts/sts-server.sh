@@ -15,15 +15,11 @@ cd "$(dirname "$0")/.."
 state=.build/sts-server
 envfile=$state/env
 
+# shellcheck source=scripts/service-lib.sh
+source scripts/service-lib.sh
+
 stop() {
-  if [ -f "$state/pid" ]; then
-    pid=$(cat "$state/pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
+  stop_service "$state"
   rm -rf "$state"
 }
 
@@ -35,7 +31,7 @@ start() {
     .venv-sts/bin/pip install -q "moto[server]" >&2
   fi
   mkdir -p "$state"
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+  port=$(free_port)
   .venv-sts/bin/moto_server -H 127.0.0.1 -p "$port" > "$state/moto.log" 2>&1 &
   echo $! > "$state/pid"
   endpoint="http://127.0.0.1:$port"
