@@ -1,4 +1,3 @@
-import Crypto
 import Dispatch
 
 /// Writes buffers to a file on a second thread while the caller fills (reads and hashes) the next.
@@ -8,9 +7,8 @@ import Dispatch
 /// caller hashed, from the same memory. A write error stops the writing (later slots are only
 /// recycled) and is thrown by `finish`; all hand-offs go through the semaphores.
 ///
-/// With `hashing` the writer thread hashes each slot itself (`digest` after `finish`), and with a
-/// `deflater` it compresses the slots into the file instead of writing them as they are: then the
-/// caller only reads, and may go on reading a slot it submitted (both sides only read it) until it
+/// With a `deflater` the writer compresses the slots into the file instead of writing them as they
+/// are; the caller may go on reading a slot it submitted (both sides only read it) until it
 /// acquires the next one.
 final class PipelinedWriter: @unchecked Sendable {
     private let fd: Int32
@@ -23,15 +21,11 @@ final class PipelinedWriter: @unchecked Sendable {
     private var next = 0
     private var writeError: Error?
     private let deflater: Deflater?
-    private var hasher: SHA256?
-    /// With `hashing`: the SHA-256 of the bytes submitted, once `finish` returned.
-    private(set) var digest: ObjectID?
 
-    init(fd: Int32, path: String, slotSize: Int = ObjectStore.bufferSize, slotCount: Int = 3, hashing: Bool = false, deflater: Deflater? = nil) {
+    init(fd: Int32, path: String, slotSize: Int = ObjectStore.bufferSize, slotCount: Int = 3, deflater: Deflater? = nil) {
         self.fd = fd
         self.path = path
         self.deflater = deflater
-        hasher = hashing ? SHA256() : nil
         slots = (0..<slotCount).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: slotSize, alignment: 64) }
         counts = [Int](repeating: 0, count: slotCount)
         // Created at 0 and raised: libdispatch traps if a semaphore is freed below its initial value.
@@ -75,7 +69,6 @@ final class PipelinedWriter: @unchecked Sendable {
             if count < 0 { break }
             if writeError == nil {
                 let chunk = UnsafeRawBufferPointer(rebasing: slots[index][0..<count])
-                hasher?.update(bufferPointer: chunk)
                 do {
                     if let deflater {
                         try deflater.process(chunk, finish: false, into: &zout) { try Sys.writeAll(fd, $0, path: path) }
@@ -96,7 +89,6 @@ final class PipelinedWriter: @unchecked Sendable {
                 writeError = error
             }
         }
-        if let hasher { digest = ObjectID(digest: hasher.finalize()) }
         done.signal()
     }
 }
