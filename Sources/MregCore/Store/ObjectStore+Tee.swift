@@ -14,8 +14,9 @@ extension ObjectStore {
     /// The guarantees are `putFile`'s: the object is written to a temp file, fsynced, made
     /// read-only and linked into place under the SHA-256 of the bytes written, hashed from the
     /// memory the writer wrote (a slot is only read, by both threads, until it is acquired again);
-    /// a file that changes size or modification time while it is read is refused. `end` is called once every buffer was consumed, before anything is made visible:
-    /// if `consume` or `end` throws, the temp file is removed and nothing is stored.
+    /// a file that changes size or modification time while it is read is refused. `end` is called
+    /// once every buffer was consumed, before anything is made visible: if `consume` or `end`
+    /// throws, the temp file is removed and nothing is stored.
     ///
     /// - Parameters:
     ///   - source: what to call the file in errors (`observations file batch.csv`): no such file,
