@@ -57,24 +57,25 @@ public struct S3Config: Sendable, Equatable {
         let credSections = (try? String(contentsOfFile: credentialsFile, encoding: .utf8)).map(parseINI) ?? [:]
         let configSections = (try? String(contentsOfFile: configFile, encoding: .utf8)).map(parseINI) ?? [:]
         let fromCredentials = credSections[profile] ?? [:]
-        let fromConfig = configSections[profile == "default" ? "default" : "profile \(profile)"]
-            ?? configSections["profile \(profile)"] ?? [:]
+        /// A profile's section of the config file: `[default]` (or `[profile default]`), `[profile NAME]`.
+        func configSection(_ name: String) -> [String: String]? {
+            configSections[name == "default" ? "default" : "profile \(name)"] ?? configSections["profile \(name)"]
+        }
+        let fromConfig = configSection(profile) ?? [:]
         func setting(_ key: String) -> String? {
             fromCredentials[key].flatMap { $0.isEmpty ? nil : $0 } ?? fromConfig[key].flatMap { $0.isEmpty ? nil : $0 }
         }
         func variable(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
 
         let keys = AWSCredentialChain.keys
-        // Every profile, for a role's source_profile: the config file's, overridden by the credentials file's.
+        // Every profile (for a role's source_profile): its config section, overridden by its
+        // credentials section, as botocore merges them.
+        let names = Set(configSections.keys.compactMap { $0 == "default" ? "default" : $0.hasPrefix("profile ") ? String($0.dropFirst("profile ".count)) : nil })
+            .union(credSections.keys)
         var profiles: [String: [String: String]] = [:]
-        for (section, values) in configSections {
-            let name = section == "default" ? "default" : section.hasPrefix("profile ") ? String(section.dropFirst("profile ".count)) : nil
-            if let name { profiles[name, default: [:]].merge(values) { $1 } }
-        }
-        for (name, values) in credSections { profiles[name, default: [:]].merge(values) { $1 } }
+        for name in names { profiles[name] = (configSection(name) ?? [:]).merging(credSections[name] ?? [:]) { $1 } }
         let region = variable("AWS_REGION") ?? variable("AWS_DEFAULT_REGION") ?? setting("region") ?? "us-east-1"
-        let chain = AWSCredentialChain(env: env, profile: profile, settings: fromConfig.merging(fromCredentials) { $1 },
-                                       profiles: profiles, region: region)
+        let chain = AWSCredentialChain(env: env, profile: profile, settings: profiles[profile] ?? [:], profiles: profiles, region: region)
         let credentials: AWSCredentials
         var expiration: Date? = nil
         if let key = variable("AWS_ACCESS_KEY_ID"), let secret = variable("AWS_SECRET_ACCESS_KEY") {

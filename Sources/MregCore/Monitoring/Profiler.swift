@@ -284,8 +284,7 @@ final class ProfileBuilder: TableConsumer {
 
     /// A second read of `path`, only when some column binned on its own edges had more values
     /// than the sample holds and not all of them were counted (`edgesNeedingCounts`): their bins
-    /// are counted there, exactly.
-    /// A large CSV file is read in two parts at once, their counts added.
+    /// are counted there, exactly. A large CSV file is read in two parts at once, their counts added.
     func countByRereading(path: String, format: TableFormat, partsFrom: Int = TableReader.partsThreshold) throws {
         let needed = edgesNeedingCounts()
         guard !needed.isEmpty else { return }

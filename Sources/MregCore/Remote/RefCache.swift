@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Crypto
 import Foundation
 
 /// The refs of a remote registry as commands last read them, each with the version (S3's ETag)
@@ -27,7 +26,7 @@ struct RefCache {
               let second = entry[(first + 1)...].firstIndex(of: 0x0A),
               Self.same(String(decoding: entry[..<first], as: UTF8.self), version) else { return nil }
         let bytes = Array(entry[(second + 1)...])
-        guard String(decoding: entry[(first + 1)..<second], as: UTF8.self) == Self.hex(bytes) else { return nil }
+        guard String(decoding: entry[(first + 1)..<second], as: UTF8.self) == ObjectID.of(bytes).hex else { return nil }
         return (bytes, String(decoding: entry[..<first], as: UTF8.self))
     }
 
@@ -40,7 +39,7 @@ struct RefCache {
             try FileTree.ensure(String(path[..<path.lastIndex(of: "/")!]))
             let fd = try Sys.open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
             defer { Sys.close(fd) }
-            try Sys.writeAll(fd, Array("\(version)\n\(Self.hex(bytes))\n".utf8) + bytes, path: tmp)
+            try Sys.writeAll(fd, Array("\(version)\n\(ObjectID.of(bytes).hex)\n".utf8) + bytes, path: tmp)
             if rename(tmp, path) != 0 { try? Sys.unlink(tmp) }
         } catch {
             try? Sys.unlink(tmp)
@@ -58,5 +57,4 @@ struct RefCache {
         return !a.isEmpty && bare(a) == bare(b)
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
 }

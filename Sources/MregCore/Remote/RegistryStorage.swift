@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Crypto
 import Foundation
 
 /// Where a registry's bytes live, as the operations the registry needs: whole-key reads,
@@ -68,7 +67,7 @@ public final class DirectoryStorage: RegistryStorage, @unchecked Sendable {
     }
 
     static func version(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        ObjectID.of(bytes).hex
     }
 
     public func get(_ key: String) throws -> (bytes: [UInt8], version: String)? {
